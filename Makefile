@@ -1,0 +1,40 @@
+# The two commands of the README: `make demo` and `make test`. Both set up everything they need on a
+# fresh machine: a virtualenv in .venv with the project and its test tools, and (for the tests) Debian's
+# `prometheus` package, which brings the real `promtool` and `prometheus` binaries.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test lint tools golden clean
+
+demo: $(INSTALLED)
+	$(BIN)/eocexporter demo
+
+test: $(INSTALLED) tools lint
+	$(BIN)/pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Regenerate the golden exposition after an intended change of the output, then review the diff.
+golden: $(INSTALLED)
+	EOCEXPORTER_UPDATE_GOLDEN=1 $(BIN)/pytest -q -k golden
+
+tools:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+		echo "installing Debian's prometheus package (promtool, prometheus)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; \
+	}
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "eocexporter needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

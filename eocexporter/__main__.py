@@ -1,0 +1,5 @@
+import sys
+
+from eocexporter.cli import main
+
+sys.exit(main())

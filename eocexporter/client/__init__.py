@@ -1,0 +1,1 @@
+"""Client of the Eocortex REST API: authentication, transport, tolerant parsing."""

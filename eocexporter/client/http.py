@@ -1,0 +1,182 @@
+"""One aiohttp session per target: pooling, bounded concurrency, timeouts, retries, accounting.
+
+Retries follow the reference: 409 means "configuration changed during the request, repeat later"
+(L363-365), so it is retried like 5xx, timeouts and dropped connections, with exponential back-off and
+full jitter. 400, 401, 403 and 404 are answers, not accidents, and are never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from eocexporter.client.auth import credentials_for
+from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
+from eocexporter.client.stats import ApiStatsRecorder
+from eocexporter.config import TargetConfig
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE_STATUS = frozenset({409, 500, 502, 503, 504})
+_MAX_ERROR_DETAIL = 200
+
+
+class EocortexClient:
+    """Talks to every server of one installation on behalf of one target."""
+
+    def __init__(self, target: TargetConfig, stats: ApiStatsRecorder | None = None) -> None:
+        self.target = target
+        self.stats = stats or ApiStatsRecorder()
+        self._credentials = credentials_for(target)
+        self._semaphore = asyncio.Semaphore(target.max_concurrency)
+        self._session: aiohttp.ClientSession | None = None
+        self._rng = random.Random()
+
+    async def __aenter__(self) -> EocortexClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.target.max_concurrency,
+                ssl=_ssl_setting(self.target),
+                ttl_dns_cache=300,
+                enable_cleanup_closed=True,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=self.target.request_timeout),
+                headers={"Accept": "application/json", **self._credentials.headers},
+                # Credentials travel in headers we set ourselves; never pick any up from ~/.netrc.
+                trust_env=False,
+                raise_for_status=False,
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def get_json(
+        self,
+        base_url: str,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        """GET ``base_url/path`` and return the decoded JSON.
+
+        ``endpoint`` is the route template (``api/channels/{id}/status``) used in metrics and messages.
+        Raises an :class:`~eocexporter.client.errors.ApiError` subclass on failure.
+        """
+        query = {**(params or {}), **self._credentials.params}
+        url = f"{base_url}/{path}"
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(url, endpoint, query)
+            except _Retryable as retryable:
+                if attempt >= self.target.retries:
+                    raise ApiUnavailable(
+                        endpoint, f"{retryable.reason} after {attempt + 1} attempts"
+                    ) from None
+                delay = min(self.target.backoff_max, self.target.backoff_initial * 2**attempt)
+                attempt += 1
+                # Full jitter spreads the retries of many concurrent requests after a 409 burst.
+                await asyncio.sleep(self._rng.uniform(0, delay))
+
+    async def _attempt(self, url: str, endpoint: str, query: Mapping[str, str]) -> Any:
+        session = self._ensure_session()
+        async with self._semaphore:
+            started = time.perf_counter()
+            try:
+                async with session.get(url, params=query, allow_redirects=False) as response:
+                    body = await response.read()
+                    status = response.status
+            except asyncio.CancelledError:
+                # Abandoned by a deadline or a failing sibling; the server may still have answered it.
+                self.stats.request(endpoint, "cancelled", time.perf_counter() - started)
+                raise
+            except TimeoutError:
+                self.stats.request(endpoint, "timeout", time.perf_counter() - started)
+                raise _Retryable(f"timed out after {self.target.request_timeout:g}s") from None
+            except aiohttp.ClientSSLError as exc:
+                self.stats.request(endpoint, "tls_error", time.perf_counter() - started)
+                raise ApiUnavailable(endpoint, f"TLS error: {_ssl_reason(exc)}") from None
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
+                self.stats.request(endpoint, "connection_error", time.perf_counter() - started)
+                raise _Retryable(_connection_reason(exc)) from None
+            self.stats.request(endpoint, str(status), time.perf_counter() - started)
+        if status in _RETRYABLE_STATUS:
+            raise _Retryable(f"HTTP {status}" + _detail_suffix(body))
+        if status >= 300:
+            raise http_error(endpoint, status, _error_detail(body))
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            self.stats.parse_error(endpoint)
+            raise ApiParseError(endpoint, f"response is not valid JSON ({len(body)} bytes)") from None
+
+    def record_parse_error(self, endpoint: str) -> None:
+        self.stats.parse_error(endpoint)
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _ssl_setting(target: TargetConfig) -> ssl.SSLContext | bool:
+    if target.tls.insecure_skip_verify:
+        return False
+    context = ssl.create_default_context(cafile=str(target.tls.ca_file) if target.tls.ca_file else None)
+    return context
+
+
+def _error_detail(body: bytes) -> str | None:
+    """The ``ErrorMessage`` of an error body, when there is one (errors are only "usually" JSON, Q48)."""
+    try:
+        message = json.loads(body).get("ErrorMessage")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return None
+    if not isinstance(message, str):
+        return None
+    return " ".join(message.split())[:_MAX_ERROR_DETAIL]
+
+
+def _detail_suffix(body: bytes) -> str:
+    detail = _error_detail(body)
+    return f" ({detail})" if detail else ""
+
+
+def _connection_reason(exc: BaseException) -> str:
+    # aiohttp's own messages embed the URL, which in query-auth mode carries the password hash.
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "server closed the connection"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect ({exc.os_error.strerror or type(exc.os_error).__name__})"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return "response body cut short"
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _ssl_reason(exc: aiohttp.ClientSSLError) -> str:
+    certificate_error = getattr(exc, "certificate_error", None)
+    if certificate_error is not None:
+        return getattr(certificate_error, "verify_message", None) or type(certificate_error).__name__
+    return type(exc).__name__
+
+
+__all__ = ["ApiError", "EocortexClient"]

@@ -1,0 +1,59 @@
+"""What every collector shares: the per-server call shape and payload reading that counts failures.
+
+A collector polls one API area on one server and returns a frozen section of plain data
+(``eocexporter.model``). The scheduler calls it for every server of the topology, times it, and keeps
+the latest complete section per server; a collector never touches prometheus-client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from eocexporter.client.errors import ApiParseError
+from eocexporter.client.http import EocortexClient
+from eocexporter.client.payloads import PayloadError
+from eocexporter.config import CollectorConfig
+from eocexporter.model import Server
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ServerTarget:
+    """One server to poll: what configure/servers says about it, and where to reach it."""
+
+    server: Server
+    base_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class CollectContext:
+    client: EocortexClient
+    config: CollectorConfig
+    now: Callable[[], datetime]  # aware UTC; tests pin it to the simulator's clock
+    warn_once: Callable[[str, str], None]  # (key, message): log a message once per key
+
+
+class Collector(Protocol):
+    name: str
+
+    async def collect(self, ctx: CollectContext, target: ServerTarget) -> Any:
+        """Poll one server; return its section or raise an ApiError."""
+
+
+def read_payload(
+    client: EocortexClient, endpoint: str, server_id: str, parse: Callable[..., T], *args: Any
+) -> T:
+    """Run a payload parser; a shape it cannot read is counted and becomes an :class:`ApiParseError`."""
+    try:
+        return parse(*args)
+    except PayloadError as exc:
+        client.record_parse_error(endpoint)
+        log.warning("target %s, server %s: cannot parse %s: %s", client.target.name, server_id, endpoint, exc)
+        raise ApiParseError(endpoint, f"unexpected shape: {exc}") from None

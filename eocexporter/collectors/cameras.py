@@ -1,0 +1,67 @@
+"""Cameras of a server (``api/channels``) and the status of each (``api/channels/{id}/status``)."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import quote
+
+from eocexporter.client import endpoints
+from eocexporter.client.errors import ApiNotFound
+from eocexporter.client.payloads import parse_channels, parse_status
+from eocexporter.collectors.base import CollectContext, ServerTarget, read_payload
+from eocexporter.config import CamerasCollectorConfig
+from eocexporter.model import Camera, CamerasSection, CameraStatus
+
+
+class CamerasCollector:
+    name = "cameras"
+
+    async def collect(self, ctx: CollectContext, target: ServerTarget) -> CamerasSection:
+        client, server_id = ctx.client, target.server.server_id
+        payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
+        cameras = read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)
+        config = ctx.config
+        include_disabled = isinstance(config, CamerasCollectorConfig) and config.status_of_disabled
+        polled = [camera for camera in cameras if include_disabled or not camera.disabled]
+        statuses: list[CameraStatus] = []
+        pending = iter(polled)
+
+        async def worker() -> None:
+            for camera in pending:  # a shared iterator: each camera is taken by exactly one worker
+                status = await self._status(ctx, target, camera)
+                if status is not None:
+                    statuses.append(status)
+
+        # A fixed pool of workers, not one task per camera: at most max_concurrency requests of this
+        # server wait on the target's connection pool, so another collector's request queues behind a
+        # few status requests rather than behind thousands. The TaskGroup stops the pool at the first
+        # failure other than "camera gone": the section is incomplete anyway, and the scheduler keeps
+        # the previous complete one.
+        workers = min(ctx.client.target.max_concurrency, len(polled))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(workers):
+                    group.create_task(worker())
+        except BaseExceptionGroup as failures:
+            raise failures.exceptions[0] from None
+        return CamerasSection(
+            cameras=tuple(sorted(cameras, key=_by_id)),
+            statuses=tuple(sorted(statuses, key=lambda status: status.camera_id)),
+        )
+
+    async def _status(self, ctx: CollectContext, target: ServerTarget, camera: Camera) -> CameraStatus | None:
+        endpoint = endpoints.API_CHANNEL_STATUS
+        try:
+            payload = await ctx.client.get_json(
+                target.base_url, endpoint, f"api/channels/{quote(camera.camera_id, safe='')}/status"
+            )
+        except ApiNotFound:
+            # Removed between the listing and this request: it will be gone from the next listing.
+            return None
+        return read_payload(
+            ctx.client, endpoint, target.server.server_id, parse_status, payload, camera.camera_id
+        )
+
+
+def _by_id(camera: Camera) -> str:
+    return camera.camera_id

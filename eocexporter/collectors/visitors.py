@@ -1,0 +1,96 @@
+"""Unique-visitor counts since the server's local midnight (``api/unique_visitor/report``).
+
+The report takes ``starttimeutc``/``endtimeutc``; the reference documents them as UTC but its example
+is ``dd.MM.yyyy HH:mm:ss`` (digest Q32). We send the local midnight of the target's time zone and the
+current time, both converted to UTC, in that format, with ``aggregate=false`` for one row per camera.
+Servers without the module answer 404: an empty section, not a failure.
+
+The reference's example answers ``"ChannelId": null`` although ``aggregate=false`` (digest Q36). A server
+that does so for a request about several cameras cannot be understood; from then on that server is asked
+about one camera per request, where a null id can only mean the camera asked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from eocexporter.client import endpoints
+from eocexporter.client.errors import ApiNotFound
+from eocexporter.client.payloads import parse_channels, parse_visitor_report
+from eocexporter.collectors.base import CollectContext, ServerTarget, read_payload
+from eocexporter.config import VisitorsCollectorConfig
+from eocexporter.model import VisitorCounts, VisitorsSection
+
+REPORT_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
+
+
+def local_day_bounds_utc(now_utc: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """(local midnight, now) of the day ``now_utc`` falls on in ``timezone``, both in UTC."""
+    local_now = now_utc.astimezone(ZoneInfo(timezone))
+    midnight = datetime.combine(local_now.date(), time(0), tzinfo=local_now.tzinfo)
+    return midnight.astimezone(UTC), now_utc.astimezone(UTC)
+
+
+class VisitorsCollector:
+    name = "visitors"
+
+    def __init__(self) -> None:
+        self._one_per_request: set[tuple[str, str]] = set()  # (target, server_id)
+
+    async def collect(self, ctx: CollectContext, target: ServerTarget) -> VisitorsSection:
+        client, server_id = ctx.client, target.server.server_id
+        payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
+        cameras = read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)
+        camera_ids = [camera.camera_id for camera in cameras if not camera.disabled]
+        start, end = local_day_bounds_utc(ctx.now(), client.target.timezone)
+        window = {
+            "starttimeutc": start.strftime(REPORT_TIME_FORMAT),
+            "endtimeutc": end.strftime(REPORT_TIME_FORMAT),
+        }
+        key = (client.target.name, server_id)
+        per_request = (
+            ctx.config.cameras_per_request if isinstance(ctx.config, VisitorsCollectorConfig) else 50
+        )
+        rows: dict[str, VisitorCounts] = {}
+        chunks = [camera_ids[i : i + per_request] for i in range(0, len(camera_ids), per_request)]
+        while chunks:
+            chunk = chunks.pop()
+            if len(chunk) > 1 and key in self._one_per_request:
+                chunks.extend([camera_id] for camera_id in chunk)
+                continue
+            report = await self._report(ctx, target, window, chunk)
+            if report is None:
+                return VisitorsSection(visitors=())
+            found, unattributed = report
+            if unattributed and len(chunk) > 1:
+                ctx.warn_once(
+                    f"visitors-null:{key}",
+                    f"target {client.target.name}, server {server_id}: unique_visitor/report rows without "
+                    "ChannelId; asking about one camera per request from now on",
+                )
+                self._one_per_request.add(key)
+                chunks.extend([camera_id] for camera_id in chunk)
+                continue
+            asked = set(chunk)
+            # Only rows for cameras we asked about: never invent series for others.
+            rows.update((row.camera_id, row) for row in found if row.camera_id in asked)
+        return VisitorsSection(visitors=tuple(rows[camera_id] for camera_id in sorted(rows)))
+
+    async def _report(
+        self, ctx: CollectContext, target: ServerTarget, window: dict[str, str], chunk: list[str]
+    ) -> tuple[list[VisitorCounts], int] | None:
+        """One report request; None when the server has no such API."""
+        client, server_id = ctx.client, target.server.server_id
+        endpoint = endpoints.UNIQUE_VISITOR_REPORT
+        params = {**window, "channel": ",".join(chunk), "aggregate": "false", "uniqueonly": "false"}
+        try:
+            report = await client.get_json(target.base_url, endpoint, endpoint, params)
+        except ApiNotFound:
+            ctx.warn_once(
+                f"visitors:{client.target.name}:{server_id}",
+                f"target {client.target.name}, server {server_id}: no unique visitor report API (404); "
+                "no visitor counts from this server",
+            )
+            return None
+        return read_payload(client, endpoint, server_id, parse_visitor_report, report, chunk)

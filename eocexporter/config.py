@@ -1,0 +1,302 @@
+"""Configuration: environment variables ``EOCEXPORTER_*`` (nested with ``__``) over an optional YAML file.
+
+Every model forbids unknown keys, so a typo is an error instead of a silently ignored option.
+:func:`load_settings` turns any validation problem into :class:`ConfigError` with one line naming each
+bad option and why, and never echoes the offending value (it may be a password).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_PORT = 10070
+DEFAULT_LISTEN = f"0.0.0.0:{DEFAULT_PORT}"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message is one line and free of secrets."""
+
+
+def parse_duration(value: Any) -> Any:
+    """Accept seconds as a number or a Prometheus-style string: ``15``, ``"15s"``, ``"500ms"``, ``"5m"``."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError("expected a duration such as 15, 15s, 500ms, 5m or 1h")
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TlsConfig(_Strict):
+    """TLS towards the Eocortex servers; verification is on unless explicitly switched off."""
+
+    ca_file: Path | None = None
+    insecure_skip_verify: bool = False
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file_readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError("file not found")
+        return value
+
+
+class TargetConfig(_Strict):
+    """One Eocortex installation: its main server and how to log in."""
+
+    # The name labels every series and names Parquet files, so it is kept to a safe alphabet.
+    name: str
+    url: str
+    username: str = "root"
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    # "md5": the password (or the file) already holds the MD5 hex digest, as Eocortex expects for
+    # internal users; "plain": the exporter hashes it itself.
+    password_encoding: Literal["plain", "md5"] = "plain"
+    user_type: Literal["internal", "active_directory"] = "internal"
+    auth: Literal["basic", "query"] = "basic"
+    timezone: str = "UTC"
+    tls: TlsConfig = TlsConfig()
+    max_concurrency: int = Field(16, ge=1, le=512)
+    request_timeout: Duration = 10.0
+    retries: int = Field(3, ge=0, le=10)
+    backoff_initial: Duration = 0.2
+    backoff_max: Duration = 5.0
+    # Where to reach a server whose configure/servers address is not reachable from the exporter:
+    # key = server id or "hostname:port" as configure/servers reports it, value = base URL.
+    server_addresses: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not _TARGET_NAME.fullmatch(value):
+            raise ValueError("use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_base(cls, value: str) -> str:
+        return _validate_base_url(value)
+
+    @field_validator("server_addresses")
+    @classmethod
+    def _addresses_are_base_urls(cls, value: dict[str, str]) -> dict[str, str]:
+        return {key: _validate_base_url(url) for key, url in value.items()}
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown IANA time zone") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_password_source(self) -> TargetConfig:
+        if self.password is not None and self.password_file is not None:
+            raise ValueError("give password or password_file, not both")
+        if self.password_file is not None and not self.password_file.is_file():
+            raise ValueError("password_file: file not found")
+        if self.user_type == "active_directory" and self.password_encoding == "md5":
+            raise ValueError(
+                "password_encoding md5 is for internal users; Active Directory needs the plain password"
+            )
+        if self.password_encoding == "md5":
+            digest = self.secret()
+            if digest and not re.fullmatch(r"[0-9a-fA-F]{32}", digest):
+                raise ValueError("password_encoding is md5 but the password is not 32 hex digits")
+        return self
+
+    def secret(self) -> str:
+        """The password as configured (read from password_file if given); empty when none."""
+        if self.password_file is not None:
+            # Kubernetes secrets and `echo` leave a trailing newline that is not part of the password.
+            return self.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        return self.password.get_secret_value() if self.password is not None else ""
+
+    def password_md5(self) -> str:
+        """MD5 hex of the password, as internal users send it (reference L253-255, L302-304)."""
+        if self.password_encoding == "md5":
+            return self.secret().lower()
+        return hashlib.md5(self.secret().encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def _validate_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http:// or https:// URL with a host")
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials; use username and password")
+    if parts.query or parts.fragment:
+        raise ValueError("must not contain a query or fragment")
+    return value.rstrip("/")
+
+
+class CollectorConfig(_Strict):
+    enabled: bool = True
+    interval: Duration
+    # A run that takes longer is abandoned and counted as failed. Default: the interval itself.
+    timeout: Duration | None = None
+
+    @property
+    def deadline(self) -> float:
+        return self.timeout if self.timeout is not None else self.interval
+
+
+class CamerasCollectorConfig(CollectorConfig):
+    interval: Duration = 15.0
+    # A disabled camera streams nothing, so its status is skipped unless asked for.
+    status_of_disabled: bool = False
+
+
+class ObjectCountingCollectorConfig(CollectorConfig):
+    interval: Duration = 15.0
+
+
+class VisitorsCollectorConfig(CollectorConfig):
+    interval: Duration = 60.0
+    # Cameras per unique_visitor/report request: bounds the URL length on large servers.
+    cameras_per_request: int = Field(50, ge=1, le=500)
+
+
+class LicensesCollectorConfig(CollectorConfig):
+    interval: Duration = 300.0
+
+
+class DiscoveryConfig(CollectorConfig):
+    interval: Duration = 15.0
+
+
+class CollectorsConfig(_Strict):
+    discovery: DiscoveryConfig = DiscoveryConfig()
+    cameras: CamerasCollectorConfig = CamerasCollectorConfig()
+    object_counting: ObjectCountingCollectorConfig = ObjectCountingCollectorConfig()
+    visitors: VisitorsCollectorConfig = VisitorsCollectorConfig()
+    licenses: LicensesCollectorConfig = LicensesCollectorConfig()
+
+    @field_validator("discovery")
+    @classmethod
+    def _discovery_on(cls, value: DiscoveryConfig) -> DiscoveryConfig:
+        if not value.enabled:
+            raise ValueError("discovery cannot be disabled: every other collector needs the server list")
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="EOCEXPORTER_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    listen: str = DEFAULT_LISTEN
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    targets: list[TargetConfig] = Field(default_factory=list)
+    collectors: CollectorsConfig = CollectorsConfig()
+    # A server's data from a failing collector is kept (and marked by success=0) for this many of the
+    # collector's intervals, so a short blip does not make series vanish and reset alerts' `for:`.
+    stale_after_intervals: int = Field(3, ge=0, le=100)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_host_port(cls, value: str) -> str:
+        split_listen(value)
+        return value
+
+    @field_validator("targets")
+    @classmethod
+    def _unique_names(cls, value: list[TargetConfig]) -> list[TargetConfig]:
+        names = [target.name for target in value]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate target name {', '.join(duplicates)}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the file (init kwargs carry the YAML), as operators override a mounted
+        # config file with container environment variables.
+        return (env_settings, init_settings)
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    """``"HOST:PORT"`` or ``"[::1]:PORT"`` -> (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("expected HOST:PORT, e.g. 0.0.0.0:10070 or [::1]:10070")
+    host = host.strip("[]") or "0.0.0.0"
+    return host, int(port)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read the YAML file (if any) and the environment; raise :class:`ConfigError` on any problem."""
+    data: dict[str, Any] = {}
+    if config_file is not None:
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"config file {config_file}: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"config file {config_file}{where}: not valid YAML") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {config_file}: expected a mapping at the top level")
+        data.update(loaded)
+    data.update({key: value for key, value in overrides.items() if value is not None})
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line: ``option.path: reason; other.option: reason`` — never the input value."""
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in error["loc"]) or "config"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown option"
+        problems.append(f"{location}: {message}")
+    return "; ".join(problems)

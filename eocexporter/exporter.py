@@ -1,0 +1,182 @@
+"""The exporter: targets' runtimes, the scheduler that drives their collectors, and the exposition.
+
+Each (target, job) pair runs in its own loop on its own interval, so a slow camera cycle never delays
+licences and one target never delays another. A loop starts its next run at the next tick of its own
+period after the previous run ended, never overlapping itself. Every finished run marks the exposition
+dirty; a single publisher task renders it (in a worker thread, so /metrics keeps answering) and swaps
+in the new bytes. Scrapes only ever read the latest rendered bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import platform
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from eocexporter import __version__
+from eocexporter.collectors import Collector, all_collectors
+from eocexporter.config import CollectorConfig, Settings
+from eocexporter.exposition import Exposition, build_exposition
+from eocexporter.runtime import DISCOVERY, TargetRuntime, system_now
+from eocexporter.snapshot import ExporterSnapshot
+
+log = logging.getLogger(__name__)
+
+# The first runs of a target's collectors are spread over this many seconds after its first discovery,
+# so a restart does not fire every collector of every target at the same instant.
+FIRST_RUN_SPREAD_SECONDS = 1.0
+
+
+class Exporter:
+    def __init__(self, settings: Settings, now: Callable[[], datetime] = system_now) -> None:
+        self.settings = settings
+        self.runtimes = [TargetRuntime(target, settings, now) for target in settings.targets]
+        self.collectors: list[tuple[Collector, CollectorConfig]] = [
+            (collector, getattr(settings.collectors, collector.name)) for collector in all_collectors()
+        ]
+        self.collectors = [(c, cfg) for c, cfg in self.collectors if cfg.enabled]
+        self.exposition: Exposition = build_exposition(self.snapshot())
+        self.version = 0  # incremented each time a new exposition is swapped in
+        self._dirty = asyncio.Event()
+        self._published = asyncio.Condition()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def job_names(self) -> list[str]:
+        return [DISCOVERY] + [collector.name for collector, _ in self.collectors]
+
+    def snapshot(self) -> ExporterSnapshot:
+        return ExporterSnapshot(
+            targets=tuple(runtime.snapshot() for runtime in self.runtimes),
+            version=__version__,
+            python_version=platform.python_version(),
+        )
+
+    def ready(self) -> bool:
+        return all(runtime.ready(self.job_names) for runtime in self.runtimes)
+
+    # ---- one-shot collection (the `once` command and tests) ------------------------------------
+
+    async def collect_once(self) -> bool:
+        """Run discovery then every enabled collector once on every target; publish; True if all succeeded."""
+
+        async def one_target(runtime: TargetRuntime) -> bool:
+            ok = await runtime.run_discovery()
+            results = await asyncio.gather(*(runtime.run_collector(c, cfg) for c, cfg in self.collectors))
+            return ok and all(results)
+
+        results = await asyncio.gather(*(one_target(runtime) for runtime in self.runtimes))
+        await self.publish_now()
+        return all(results)
+
+    async def publish_now(self) -> None:
+        exposition = await asyncio.to_thread(build_exposition, self.snapshot())
+        await self._swap(exposition)
+
+    async def _swap(self, exposition: Exposition) -> None:
+        async with self._published:
+            self.exposition = exposition
+            self.version += 1
+            self._published.notify_all()
+
+    async def wait_for_version(self, version: int, timeout: float) -> int:
+        """Wait until an exposition newer than ``version`` is published; return the new version."""
+        async with asyncio.timeout(timeout), self._published:
+            await self._published.wait_for(lambda: self.version > version)
+            return self.version
+
+    # ---- background operation (the `run` command) -----------------------------------------------
+
+    def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._publisher(), name="publisher"))
+        for runtime in self.runtimes:
+            discovered_once = asyncio.Event()
+            discovery = self.settings.collectors.discovery
+            self._tasks.append(
+                asyncio.create_task(
+                    self._loop(
+                        runtime, DISCOVERY, discovery.interval, runtime.run_discovery, None, discovered_once
+                    ),
+                    name=f"{runtime.target.name}:{DISCOVERY}",
+                )
+            )
+            for collector, config in self.collectors:
+                self._tasks.append(
+                    asyncio.create_task(
+                        self._loop(
+                            runtime,
+                            collector.name,
+                            config.interval,
+                            lambda c=collector, cfg=config, r=runtime: r.run_collector(c, cfg),
+                            discovered_once,
+                            None,
+                        ),
+                        name=f"{runtime.target.name}:{collector.name}",
+                    )
+                )
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await asyncio.gather(*(runtime.close() for runtime in self.runtimes))
+
+    async def _loop(
+        self,
+        runtime: TargetRuntime,
+        name: str,
+        interval: float,
+        run: Callable[[], object],
+        wait_for: asyncio.Event | None,
+        signal: asyncio.Event | None,
+    ) -> None:
+        if wait_for is not None:
+            await wait_for.wait()
+            await asyncio.sleep(
+                _stable_fraction(runtime.target.name, name) * min(FIRST_RUN_SPREAD_SECONDS, interval)
+            )
+        phase = time.monotonic()
+        while True:
+            try:
+                await run()  # type: ignore[misc]
+            except Exception:
+                # Runs report their own failures; anything reaching here is a bug. Keep the loop alive.
+                log.exception("target %s: %s run crashed", runtime.target.name, name)
+            if signal is not None:
+                signal.set()
+            self._dirty.set()
+            # Next tick of this loop's own period after now: an overrun skips ticks instead of piling up.
+            elapsed = time.monotonic() - phase
+            ticks = max(1, math.ceil(elapsed / interval))
+            await asyncio.sleep(phase + ticks * interval - time.monotonic())
+            phase += ticks * interval
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            try:
+                await self.publish_now()
+            except Exception:
+                log.exception("rendering the exposition failed; serving the previous one")
+
+
+def _stable_fraction(*parts: str) -> float:
+    digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+async def run_until_cancelled(exporter: Exporter) -> None:
+    exporter.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        with contextlib.suppress(Exception):
+            await exporter.stop()

@@ -1,0 +1,66 @@
+"""Metric families -> bytes: the text exposition, and its gzip twin, made once per snapshot.
+
+Kept apart from :mod:`eocexporter.exposition.families` so that a faster hand-written encoder can replace
+:func:`render_families` without touching what the families contain.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import Metric
+
+from eocexporter.exposition.families import metric_families
+from eocexporter.snapshot import ExporterSnapshot
+
+# What generate_latest writes is the classic text format 0.0.4 (legacy metric names, no UTF-8 escaping
+# negotiation), and that is the content type prometheus-client itself sends with it by default.
+# prometheus-client 0.26's CONTENT_TYPE_LATEST says version=1.0.0 instead, which would promise a scraper the
+# newer format's escaping rules.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+# Levels 1-3 share zlib's fast strategy and cost the same; 3 compresses best of them. On a 16 MB exposition
+# (10,000 cameras) level 3 took 23 ms for 37x and level 6 took 56 ms for 41x, next to 650 ms of rendering.
+GZIP_LEVEL = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Exposition:
+    """One rendered snapshot, ready to serve as is."""
+
+    body: bytes
+    gzipped: bytes  # gzip of body, for a scraper that sends Accept-Encoding: gzip
+    content_type: str = CONTENT_TYPE
+
+
+class _Families:
+    """The smallest thing generate_latest accepts: an object whose collect() yields the families."""
+
+    def __init__(self, families: Iterable[Metric]):
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def render_families(families: Iterable[Metric]) -> bytes:
+    return generate_latest(_Families(families))  # type: ignore[arg-type]
+
+
+def render(snapshot: ExporterSnapshot) -> bytes:
+    """The text exposition (format 0.0.4) of ``snapshot``; equal snapshots give equal bytes."""
+    return render_families(metric_families(snapshot))
+
+
+def compress(body: bytes) -> bytes:
+    # mtime=0 keeps the gzip header free of the clock, so equal bodies give equal bytes.
+    return gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+
+
+def build_exposition(snapshot: ExporterSnapshot) -> Exposition:
+    """Render ``snapshot`` and gzip it once; the HTTP server serves either without further work."""
+    body = render(snapshot)
+    return Exposition(body=body, gzipped=compress(body), content_type=CONTENT_TYPE)

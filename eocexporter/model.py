@@ -1,0 +1,130 @@
+"""Plain data the collectors return and the exposition renders.
+
+Collectors turn API payloads into these frozen records and never touch prometheus-client; the renderer
+(`eocexporter.exposition`) turns a snapshot of them into the text exposition. Names of API fields are
+kept as the API spells them (``"FaceDetectorChannels"``, ``"IsVideoWallEnabled"``); the renderer decides
+how they become label values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+# Camera states the reference documents (L558-560). The API prints "OK" in the text and "Ok" in the
+# example; the client normalises both to "Ok". Any other value seen is kept as reported.
+KNOWN_CAMERA_STATES: tuple[str, ...] = ("Ok", "ErrorMain", "ErrorAlt", "ErrorSound", "Wait")
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    """One Eocortex server of an installation, from the main server's ``configure/servers``."""
+
+    server_id: str
+    name: str
+    hostname: str
+    port: int
+    is_replication: bool = False
+    # TotalLicParams / UsedLicParams, keyed by the API's field name ("Channels", "SoundChannels", ...).
+    license_total: dict[str, int] = field(default_factory=dict)
+    license_used: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleLicense:
+    """One ``<Module>Channels`` object of ``webapi/license``."""
+
+    used: int
+    on_server: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class License:
+    """``webapi/license`` of one server."""
+
+    server_id: str
+    product_type: str
+    is_time_limited: bool
+    time_limit: datetime | None  # aware UTC; None when absent or .NET DateTime.MinValue
+    features: dict[str, bool]  # the Is...Enabled flags (and VideoAnalystServer), by API name
+    modules: dict[str, ModuleLicense]  # by API name, e.g. "FaceDetectorChannels"
+
+
+@dataclass(frozen=True, slots=True)
+class Camera:
+    """A camera as listed by ``api/channels`` of the server it is bound to."""
+
+    camera_id: str
+    name: str
+    disabled: bool
+    server_id: str  # the server whose api/channels listed it (its owner)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraStatus:
+    """``api/channels/{id}/status``. Bitrates in Mbps as reported (see docs/metrics.md for the factor)."""
+
+    camera_id: str
+    status: str  # "Ok", "ErrorMain", ... or any other value as reported
+    alt_enabled: bool
+    receive_main_mbps: float
+    receive_alt_mbps: float
+    write_mbps: float
+
+
+@dataclass(frozen=True, slots=True)
+class CountingZone:
+    """One entry of ``Zones`` in ``api/objects_counting/current_counters``."""
+
+    camera_id: str
+    zone_id: str
+    zone: str
+    kind: str  # "LineSection" or "Zone" (any other value kept as reported)
+    counts: dict[str, int]  # object class ("Person", "Car", ...) -> current count
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorCounts:
+    """One row of ``api/unique_visitor/report`` for one camera, since local midnight."""
+
+    camera_id: str
+    total: int
+    unique: int
+    gender: dict[str, int]
+    age: dict[str, int]
+    emotion: dict[str, int]
+
+
+# ---- what each collector returns for one server ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CamerasSection:
+    cameras: tuple[Camera, ...]
+    statuses: tuple[CameraStatus, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseSection:
+    license: License
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCountingSection:
+    zones: tuple[CountingZone, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorsSection:
+    visitors: tuple[VisitorCounts, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """What discovery found: the servers to poll and how it found them."""
+
+    servers: tuple[Server, ...]
+    # False when configure/servers answered 403 and the exporter fell back to the main server's api/.
+    configure_access: bool
+    main_server_id: str

@@ -1,0 +1,222 @@
+"""The live state of one target, and one run of discovery or of a collector on it.
+
+Every collector polls each server separately, so one server's failure never hides another's data.
+Per server the runtime keeps the latest *complete* section. When a run fails for a server, its previous
+section stays published for ``stale_after_intervals`` of the collector's intervals (marked by
+``eocortex_collector_success 0``), so a short blip neither makes series vanish nor resets alerts'
+``for:`` clocks; after that the server's data is dropped rather than shown as if current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiUnavailable
+from eocexporter.client.http import EocortexClient
+from eocexporter.collectors.base import CollectContext, Collector, ServerTarget
+from eocexporter.config import CollectorConfig, Settings, TargetConfig
+from eocexporter.discovery import discover, server_urls
+from eocexporter.model import Topology
+from eocexporter.snapshot import CollectorRun, TargetSnapshot
+
+log = logging.getLogger(__name__)
+
+DISCOVERY = "discovery"
+
+
+def system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    section: Any
+    succeeded_at: float  # time.monotonic()
+
+
+class TargetRuntime:
+    def __init__(
+        self,
+        target: TargetConfig,
+        settings: Settings,
+        now: Callable[[], datetime] = system_now,
+        client: EocortexClient | None = None,
+    ) -> None:
+        self.target = target
+        self.settings = settings
+        self.now = now
+        self.client = client or EocortexClient(target)
+        self.topology: Topology | None = None
+        self.urls: dict[str, str] = {}
+        self.up = False
+        self.runs: dict[str, CollectorRun] = {}
+        self.sections: dict[str, dict[str, _Kept]] = {}
+        self.server_answered: dict[str, bool] = {}
+        self.last_error: str | None = None
+        self._warned: set[str] = set()
+        self._failures: dict[str, str] = {}  # job -> message of its ongoing failure
+        self._forbidden_reported = False
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    # ---- discovery -------------------------------------------------------------------------------
+
+    async def run_discovery(self) -> bool:
+        config = self.settings.collectors.discovery
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(config.deadline):
+                topology = await discover(self.client, warned_forbidden=self._forbidden_reported)
+        except (ApiError, TimeoutError) as exc:
+            message = _describe(exc, config)
+            self.up = False
+            if self.topology is not None and self.topology.main_server_id:
+                self.server_answered[self.topology.main_server_id] = not _unreachable(exc)
+            self._fail(DISCOVERY, started, message, auth=isinstance(exc, ApiAuthError))
+            return False
+        if not topology.configure_access:
+            self._forbidden_reported = True
+        self.topology = topology
+        self.urls = server_urls(self.target, topology)
+        self.up = True
+        if topology.main_server_id:
+            self.server_answered[topology.main_server_id] = True
+        self._forget_servers_not_in(topology)
+        self._succeed(DISCOVERY, started)
+        return True
+
+    def _forget_servers_not_in(self, topology: Topology) -> None:
+        present = {server.server_id for server in topology.servers}
+        for kept in self.sections.values():
+            for server_id in [sid for sid in kept if sid not in present]:
+                del kept[server_id]
+        for server_id in [sid for sid in self.server_answered if sid not in present]:
+            del self.server_answered[server_id]
+
+    # ---- collectors ------------------------------------------------------------------------------
+
+    async def run_collector(self, collector: Collector, config: CollectorConfig) -> bool:
+        started = time.monotonic()
+        topology = self.topology
+        if topology is None:
+            # Discovery has already reported why; repeating it per collector would bury the cause.
+            self._fail(collector.name, started, "main server not reached yet; no servers to poll", quiet=True)
+            return False
+        ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self._warn_once)
+        tasks = {
+            server.server_id: asyncio.create_task(
+                collector.collect(ctx, ServerTarget(server, self.urls[server.server_id]))
+            )
+            for server in topology.servers
+        }
+        done, pending = (
+            await asyncio.wait(tasks.values(), timeout=config.deadline) if tasks else (set(), set())
+        )
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        kept = self.sections.setdefault(collector.name, {})
+        keep_for = self.settings.stale_after_intervals * config.interval
+        failures = []
+        for server_id, task in tasks.items():
+            if task in done and task.exception() is None:
+                kept[server_id] = _Kept(task.result(), time.monotonic())
+                self.server_answered[server_id] = True
+                continue
+            error: BaseException = task.exception() if task in done else TimeoutError()  # type: ignore[assignment]
+            if task in done and not isinstance(error, ApiError):
+                # A bug, not an API problem: say so loudly but keep the exporter serving.
+                log.error(
+                    "target %s: collector %s failed on server %s",
+                    self.target.name,
+                    collector.name,
+                    server_id,
+                    exc_info=error,
+                )
+            self.server_answered[server_id] = not _unreachable(error)
+            failures.append(f"server {server_id}: {_describe(error, config)}")
+            previous = kept.get(server_id)
+            if previous is not None and time.monotonic() - previous.succeeded_at > keep_for:
+                del kept[server_id]
+        if failures:
+            self._fail(collector.name, started, "; ".join(failures))
+            return False
+        self._succeed(collector.name, started)
+        return True
+
+    # ---- bookkeeping -----------------------------------------------------------------------------
+
+    def _succeed(self, name: str, started: float) -> None:
+        self.runs[name] = CollectorRun(True, time.monotonic() - started, time.time())
+        if self._failures.pop(name, None) is not None:
+            log.info("target %s: %s recovered", self.target.name, name)
+        if not self._failures:
+            self.last_error = None
+
+    def _fail(self, name: str, started: float, message: str, auth: bool = False, quiet: bool = False) -> None:
+        previous = self.runs.get(name)
+        self.runs[name] = CollectorRun(
+            False, time.monotonic() - started, previous.last_success_timestamp if previous else None
+        )
+        if quiet:
+            return
+        # A failure is logged when it starts or changes, not on every cycle it persists: a target down
+        # for a night must not write thousands of identical lines.
+        changed = self._failures.get(name) != message
+        self._failures[name] = message
+        self.last_error = f"{name}: {message}"
+        level = (logging.ERROR if auth else logging.WARNING) if changed else logging.DEBUG
+        log.log(level, "target %s: %s failed: %s", self.target.name, name, message)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s", message)
+
+    def ready(self, names: list[str]) -> bool:
+        return all(name in self.runs for name in names)
+
+    def snapshot(self) -> TargetSnapshot:
+        def latest(name: str) -> dict[str, Any]:
+            return {
+                server_id: kept.section for server_id, kept in sorted(self.sections.get(name, {}).items())
+            }
+
+        return TargetSnapshot(
+            target=self.target.name,
+            up=self.up,
+            topology=self.topology,
+            servers_up=dict(sorted(self.server_answered.items())),
+            collectors=dict(sorted(self.runs.items())),
+            api=self.client.stats.snapshot(),
+            cameras=latest("cameras"),
+            licenses=latest("licenses"),
+            object_counting=latest("object_counting"),
+            visitors=latest("visitors"),
+            last_error=self.last_error,
+        )
+
+
+def _unreachable(error: BaseException) -> bool:
+    """Did the server fail to answer at all (as opposed to answering with an error)?"""
+    return isinstance(error, (ApiUnavailable, TimeoutError))
+
+
+def _describe(error: BaseException, config: CollectorConfig) -> str:
+    if isinstance(error, TimeoutError):
+        return f"did not finish within its {config.deadline:g}s deadline"
+    if isinstance(error, ApiAuthError):
+        return f"{error} — check username, password and user_type"
+    if isinstance(error, ApiForbidden):
+        return f"{error} — the user lacks the rights for this resource"
+    if isinstance(error, ApiError):
+        return str(error)
+    return f"internal error ({type(error).__name__}); see the log"

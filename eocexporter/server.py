@@ -1,0 +1,113 @@
+"""The exporter's HTTP endpoints: /metrics, /healthz, /ready and a landing page at /."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from aiohttp import web
+
+from eocexporter import __version__
+from eocexporter.exporter import Exporter
+
+EXPORTER_KEY = web.AppKey("exporter", Exporter)
+
+
+def create_app(exporter: Exporter) -> web.Application:
+    app = web.Application()
+    app[EXPORTER_KEY] = exporter
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/ready", ready)
+    app.router.add_get("/", landing_page)
+    return app
+
+
+async def metrics(request: web.Request) -> web.Response:
+    exposition = request.app[EXPORTER_KEY].exposition
+    headers = {"Content-Type": exposition.content_type, "Vary": "Accept-Encoding"}
+    if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        headers["Content-Encoding"] = "gzip"
+        return web.Response(body=exposition.gzipped, headers=headers)
+    return web.Response(body=exposition.body, headers=headers)
+
+
+def _accepts_gzip(header: str) -> bool:
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() == "gzip":
+            return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok\n")
+
+
+async def ready(request: web.Request) -> web.Response:
+    exporter = request.app[EXPORTER_KEY]
+    if exporter.ready():
+        return web.Response(text="ready\n")
+    waiting = [
+        f"{runtime.target.name}:{name}"
+        for runtime in exporter.runtimes
+        for name in exporter.job_names
+        if name not in runtime.runs
+    ]
+    return web.Response(status=503, text="waiting for the first run of " + ", ".join(waiting) + "\n")
+
+
+async def landing_page(request: web.Request) -> web.Response:
+    exporter = request.app[EXPORTER_KEY]
+    rows = []
+    now = time.time()
+    for runtime in exporter.runtimes:
+        state = "up" if runtime.up else ("not polled yet" if not runtime.runs else "down")
+        servers = len(runtime.topology.servers) if runtime.topology else 0
+        runs = []
+        for name in exporter.job_names:
+            run = runtime.runs.get(name)
+            if run is None:
+                runs.append(f"{name}: pending")
+            else:
+                age = (
+                    f", last success {now - run.last_success_timestamp:.0f}s ago"
+                    if run.last_success_timestamp
+                    else ""
+                )
+                runs.append(f"{name}: {'ok' if run.success else 'failing'}{age}")
+        rows.append(
+            "<tr>"
+            f"<td>{html.escape(runtime.target.name)}</td>"
+            f"<td>{html.escape(runtime.target.url)}</td>"
+            f"<td>{state}</td><td>{servers}</td>"
+            f"<td>{'<br>'.join(html.escape(r) for r in runs)}</td>"
+            f"<td>{html.escape(runtime.last_error or '')}</td>"
+            "</tr>"
+        )
+    body = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>eocexporter</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}}</style></head>
+<body><h1>eocexporter {html.escape(__version__)}</h1>
+<p>Prometheus exporter for the Eocortex video management system.</p>
+<ul><li><a href="/metrics">/metrics</a></li><li><a href="/healthz">/healthz</a></li>
+<li><a href="/ready">/ready</a></li></ul>
+<h2>Targets</h2>
+<table><tr><th>target</th><th>main server</th><th>state</th><th>servers</th><th>collectors</th>
+<th>last error</th></tr>
+{"".join(rows) or '<tr><td colspan="6">no targets configured</td></tr>'}
+</table></body></html>
+"""
+    return web.Response(text=body, content_type="text/html")
+
+
+async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Start serving; returns the runner and the port actually bound (useful with port 0)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+    bound = sockets[0].getsockname()[1] if sockets else port
+    return runner, bound

@@ -1,0 +1,171 @@
+"""The `simulate` command: run a simulated installation until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from .app import Simulator, running_simulator
+from .clock import SettableClock
+from .config import DEFAULT_PORT, SimulatorConfig, SimUser
+from .routes import ENDPOINTS
+from .variants import Variants
+
+Setup = Callable[[Simulator], Awaitable[None]]
+
+
+def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--listen",
+        default=f"127.0.0.1:{DEFAULT_PORT}",
+        metavar="HOST:PORT",
+        help="main server address; further servers use the following ports (port 0: free ports)",
+    )
+    parser.add_argument("--servers", type=int, default=1, metavar="N")
+    parser.add_argument("--cameras", type=int, default=20, metavar="N")
+    parser.add_argument("--seed", type=int, default=0, metavar="N")
+    parser.add_argument("--timezone", default="UTC", metavar="TZ", help="IANA name, e.g. Europe/Moscow")
+    parser.add_argument("--username", default="root", metavar="U")
+    parser.add_argument("--password", default="", metavar="P", help="plain password (default: empty)")
+    parser.add_argument(
+        "--counter-reset-hours",
+        type=int,
+        default=24,
+        metavar="N",
+        help="line counters reset every N hours from local midnight (0: never)",
+    )
+    parser.add_argument(
+        "--start-time",
+        metavar="ISO",
+        help="run on a settable clock starting at this instant (moved via /_simulator/clock)",
+    )
+    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every answer")
+    parser.add_argument(
+        "--error-rate",
+        action="append",
+        default=[],
+        metavar="ENDPOINT=RATE[:STATUS]",
+        help="fail this share of requests to a route template (repeatable)",
+    )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a reading of the reference, see docs/simulator.md (repeatable)",
+    )
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    try:
+        config, setup = _config_from(args)
+    except ValueError as exc:
+        print(f"eocexporter simulate: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve_forever(config, setup=setup))
+    except OSError as exc:
+        print(f"eocexporter simulate: error: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def serve_forever(
+    config: SimulatorConfig, *, setup: Setup | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Serve until `stop` is set or SIGINT/SIGTERM arrives."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
+        except (NotImplementedError, RuntimeError):
+            pass  # not the main thread, or not supported here: rely on `stop`
+    try:
+        async with running_simulator(config) as simulator:
+            if setup is not None:
+                await setup(simulator)
+            _announce(simulator)
+            await stop.wait()
+    finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+
+
+def _announce(simulator: Simulator) -> None:
+    for server in simulator.installation.servers:
+        role = "main" if server.is_main else "server"
+        print(f"{role:6} {server.name}: {simulator.url(server.id)}  ({server.id})", flush=True)
+    logins = ", ".join(user.login for user in simulator.config.users)
+    print(f"login: {logins}; control endpoint: {simulator.main_url}/_simulator/state", flush=True)
+
+
+def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
+    host, _, port_text = args.listen.rpartition(":")
+    if not host or not port_text.isdigit():
+        raise ValueError(f"--listen must be HOST:PORT, not {args.listen!r}")
+    clock = None
+    if args.start_time:
+        try:
+            clock = SettableClock(datetime.fromisoformat(args.start_time))
+        except ValueError as exc:
+            raise ValueError(f"--start-time: {exc}") from None
+    variants = Variants().updated(dict(_pair(item, "--variant", _json_or_text) for item in args.variant))
+    error_rates = [_error_rate(item) for item in args.error_rate]
+    if args.latency < 0:
+        raise ValueError("--latency must not be negative")
+    config = SimulatorConfig(
+        servers=args.servers,
+        cameras=args.cameras,
+        seed=args.seed,
+        timezone=args.timezone,
+        host=host.strip("[]"),
+        port=int(port_text),
+        users=(SimUser(args.username, args.password),),
+        clock=clock,
+        variants=variants,
+        counter_reset_hours=args.counter_reset_hours,
+    )
+
+    async def setup(simulator: Simulator) -> None:
+        simulator.faults.set_latency(args.latency)
+        for endpoint, rate, status in error_rates:
+            simulator.faults.set_error_rate(endpoint, rate, status)
+
+    return config, setup
+
+
+def _pair(item: str, flag: str, convert: Callable[[str], Any]) -> tuple[str, Any]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise ValueError(f"{flag} takes NAME=VALUE, not {item!r}")
+    return name.strip(), convert(value.strip())
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return value
+
+
+def _error_rate(item: str) -> tuple[str, float, int]:
+    endpoint, spec = _pair(item, "--error-rate", str)
+    if endpoint.strip("/") not in ENDPOINTS:
+        raise ValueError(f"--error-rate: unknown endpoint {endpoint!r}; known: {', '.join(ENDPOINTS)}")
+    rate_text, _, status_text = spec.partition(":")
+    try:
+        rate, status = float(rate_text), int(status_text or 500)
+    except ValueError:
+        raise ValueError(f"--error-rate takes ENDPOINT=RATE[:STATUS], not {item!r}") from None
+    if not 0 <= rate <= 1 or not 400 <= status <= 599:
+        raise ValueError(f"--error-rate: rate must be within 0..1 and status 400..599 in {item!r}")
+    return endpoint.strip("/"), rate, status

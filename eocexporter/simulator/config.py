@@ -1,0 +1,60 @@
+"""Configuration of one simulated installation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .clock import Clock
+from .variants import Variants
+
+DEFAULT_PORT = 8080
+
+
+@dataclass(frozen=True)
+class SimUser:
+    login: str
+    password: str
+    user_type: str = "internal"  # or "ActiveDirectory"
+    senior_admin: bool = True
+
+    def __post_init__(self) -> None:
+        if self.user_type not in ("internal", "ActiveDirectory"):
+            raise ValueError(f"user_type must be 'internal' or 'ActiveDirectory', not {self.user_type!r}")
+
+
+@dataclass(frozen=True)
+class SimulatorConfig:
+    servers: int = 1
+    cameras: int = 20
+    seed: int = 0
+    timezone: str = "UTC"
+    host: str = "127.0.0.1"
+    # 0: every server picks a free port; otherwise server i listens on port + i.
+    port: int = DEFAULT_PORT
+    # A fresh Eocortex has `root` with an empty password.
+    users: tuple[SimUser, ...] = (SimUser("root", ""),)
+    clock: Clock | None = None
+    variants: Variants = field(default_factory=Variants)
+    # Line counters reset every `counter_reset_hours` (0 = never) at `counter_reset_time` local wall
+    # time; 168 anchors on Mondays. Mirrors the peoplecounter module's IntervalInHours (L1992-1994).
+    counter_reset_hours: int = 24
+    counter_reset_time: time = time(0, 0)
+    request_log_size: int = 1000
+
+    def __post_init__(self) -> None:
+        if self.servers < 1:
+            raise ValueError("servers must be at least 1")
+        if self.cameras < 0:
+            raise ValueError("cameras must not be negative")
+        if not 0 <= self.port <= 65535 or (self.port and self.port + self.servers - 1 > 65535):
+            raise ValueError("port out of range")
+        if self.counter_reset_hours < 0:
+            raise ValueError("counter_reset_hours must not be negative")
+        if not self.users:
+            raise ValueError("at least one user is needed")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {self.timezone!r}") from exc

@@ -1,0 +1,59 @@
+"""Readings of the ambiguous reference; each field selects one reading (docs/simulator.md, "Variants")."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "status_ok": ("Ok", "OK"),
+    "time_limit_fraction_digits": (7, 3),
+    "unlimited_time_limit": ("min_value", "null"),
+    "visitor_distribution_basis": ("unique", "documented"),
+}
+
+
+@dataclass(frozen=True)
+class Variants:
+    # L533 example "Ok" vs L558 text "OK" (Q9).
+    status_ok: str = "Ok"
+    # Q37: without channelId, a single camera's answer as the bare object the reference prints.
+    single_counting_camera_as_object: bool = False
+    # Q15: "true"/"false" strings for api/channels Disabled, status AltEnabled and licence flags.
+    booleans_as_strings: bool = False
+    # Q42: whole-valued floats printed as ints (`0`, as L531) rather than `0.0`.
+    whole_numbers_as_int: bool = True
+    # Q36: the example's `"ChannelId": null` row although aggregate=false.
+    visitor_channel_id_null: bool = False
+    # Q19: carconfig's `auto_modules` as one object instead of an array.
+    carconfig_as_object: bool = False
+    # Q33: TimeLimit with 7 fractional digits (.NET) or milliseconds (L7922).
+    time_limit_fraction_digits: int = 7
+    # Q33: TimeLimit of a licence that is not time limited: .NET DateTime.MinValue or null.
+    unlimited_time_limit: str = "min_value"
+    # Q10 and friends: fields the reference does not document (StreamsStatuses, ...).
+    extra_fields: bool = False
+    # Q36: distributions sum to UniqueVisitors always (the example) or, when uniqueonly=false, to
+    # TotalVisitors (the parameter table, L7845-7849).
+    visitor_distribution_basis: str = "unique"
+    # Q27: configure/servers/{id} without PeopleCounterChannels, as its example.
+    server_detail_without_people_counter: bool = False
+
+    def updated(self, changes: Mapping[str, Any]) -> Variants:
+        """A copy with `changes` applied; ValueError names the first invalid entry."""
+        fields = {field.name: field for field in dataclasses.fields(self)}
+        for name, value in changes.items():
+            if name not in fields:
+                raise ValueError(f"unknown variant {name!r}; known: {', '.join(sorted(fields))}")
+            default = fields[name].default
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ValueError(f"variant {name!r} takes true or false")
+            elif value not in _CHOICES[name]:
+                raise ValueError(f"variant {name!r} takes one of {list(_CHOICES[name])}")
+        return dataclasses.replace(self, **dict(changes))
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)

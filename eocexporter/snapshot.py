@@ -1,0 +1,75 @@
+"""Immutable snapshots of what the exporter knows, handed to the renderer.
+
+The scheduler builds a new :class:`ExporterSnapshot` each time a collector run finishes; the renderer
+turns it into bytes once. Everything here is frozen so a render running in a worker thread never sees a
+half-updated state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from eocexporter.model import (
+    CamerasSection,
+    LicenseSection,
+    ObjectCountingSection,
+    Topology,
+    VisitorsSection,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorRun:
+    """Outcome of the most recent run of one collector on one target."""
+
+    success: bool
+    duration_seconds: float
+    last_success_timestamp: float | None  # unix seconds of the last successful run, None if never
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramData:
+    """Cumulative: ``bucket_counts[i]`` counts observations <= ``bounds[i]``; +Inf is ``count``."""
+
+    bounds: tuple[float, ...]
+    bucket_counts: tuple[int, ...]
+    count: int
+    sum: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApiStats:
+    """Request counters of one target's client, keyed by route template (never the raw URL)."""
+
+    requests: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (endpoint, code) -> count
+    durations: Mapping[str, HistogramData] = field(default_factory=dict)  # endpoint -> histogram
+    parse_errors: Mapping[str, int] = field(default_factory=dict)  # endpoint -> count
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSnapshot:
+    """Everything known about one configured Eocortex installation.
+
+    Per-server sections hold the latest *complete* result of a collector for that server. A server whose
+    section is absent has never answered that collector, or its data went stale (see the scheduler).
+    """
+
+    target: str
+    up: bool  # the last discovery run reached the main server and authenticated
+    topology: Topology | None
+    servers_up: Mapping[str, bool]  # server_id -> its api/ answered in the last cycle
+    collectors: Mapping[str, CollectorRun]  # collector name -> last run
+    api: ApiStats
+    cameras: Mapping[str, CamerasSection] = field(default_factory=dict)  # server_id -> section
+    licenses: Mapping[str, LicenseSection] = field(default_factory=dict)
+    object_counting: Mapping[str, ObjectCountingSection] = field(default_factory=dict)
+    visitors: Mapping[str, VisitorsSection] = field(default_factory=dict)
+    last_error: str | None = None  # one line, secrets already removed; for the landing page
+
+
+@dataclass(frozen=True, slots=True)
+class ExporterSnapshot:
+    targets: tuple[TargetSnapshot, ...]
+    version: str
+    python_version: str

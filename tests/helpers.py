@@ -1,0 +1,64 @@
+"""Helpers shared by the test modules (importable as ``helpers``: pytest's pythonpath includes tests/)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def update_golden() -> bool:
+    """``make golden`` sets this to rewrite golden files from the current output."""
+    return os.environ.get("EOCEXPORTER_UPDATE_GOLDEN") == "1"
+
+
+def check_golden(path: Path, actual: bytes) -> None:
+    if update_golden():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(actual)
+    assert path.exists(), f"{path} missing: run `make golden`"
+    assert actual == path.read_bytes(), (
+        f"output differs from {path}; run `make golden` if the change is intended"
+    )
+
+
+def promtool_path() -> str:
+    """The promtool binary; under CI its absence is a failure, elsewhere a skip."""
+    path = shutil.which("promtool")
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(
+                "promtool not found but CI=true: install Debian's prometheus package (`make test` does)"
+            )
+        pytest.skip("promtool not installed (CI=true makes this a failure); `make test` installs it")
+    return path
+
+
+def parse_samples(body: bytes) -> dict[tuple[str, Labels], float]:
+    """Every sample of a text exposition, keyed by (sample name, sorted labels)."""
+    samples = {}
+    for family in text_string_to_metric_families(body.decode("utf-8")):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def series(samples: dict[tuple[str, Labels], float], name: str, **match: str) -> dict[Labels, float]:
+    """The samples of one name whose labels include ``match``."""
+    return {
+        labels: value
+        for (sample_name, labels), value in samples.items()
+        if sample_name == name and all(dict(labels).get(k) == v for k, v in match.items())
+    }
+
+
+def value(samples: dict[tuple[str, Labels], float], name: str, **match: str) -> float:
+    """The single sample of ``name`` matching ``match``; fails when there is none or several."""
+    found = series(samples, name, **match)
+    assert len(found) == 1, f"{name}{match}: expected one series, found {len(found)}: {list(found)[:5]}"
+    return next(iter(found.values()))

@@ -1,0 +1,137 @@
+"""The commands as a user runs them: separate processes, real ports on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+from conftest import sim_config
+from helpers import parse_samples, series, value
+
+from eocexporter.simulator import running_simulator
+
+CONTRACT = (
+    "eocortex_up",
+    "eocortex_server_up",
+    "eocortex_collector_success",
+    "eocortex_collector_duration_seconds",
+    "eocortex_collector_last_success_timestamp_seconds",
+    "eocortex_api_requests_total",
+    "eocortex_api_request_duration_seconds_count",
+    "eocortex_exporter_build_info",
+    "eocortex_server_info",
+    "eocortex_server_license_channels_limit",
+    "eocortex_server_license_channels_used",
+    "eocortex_license_channels_limit",
+    "eocortex_license_channels_used",
+    "eocortex_license_channels_used_on_server",
+    "eocortex_license_feature_enabled",
+    "eocortex_license_expiry_timestamp_seconds",
+    "eocortex_license_info",
+    "eocortex_camera_info",
+    "eocortex_camera_status",
+    "eocortex_camera_receive_bytes_per_second",
+    "eocortex_camera_write_bytes_per_second",
+    "eocortex_camera_alt_stream_enabled",
+    "eocortex_object_counting_line_crossings_total",
+    "eocortex_object_counting_zone_objects",
+    "eocortex_visitors_total",
+    "eocortex_unique_visitors_total",
+    "eocortex_visitors_by_gender_total",
+    "eocortex_visitors_by_age_total",
+    "eocortex_visitors_by_emotion_total",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def run_cli(*args: str, timeout: float = 60) -> tuple[int, bytes, bytes]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "eocexporter",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout)
+    return process.returncode, stdout, stderr
+
+
+async def test_once_prints_one_exposition(clock, tmp_path: Path) -> None:
+    async with running_simulator(sim_config(clock)) as sim:
+        config = tmp_path / "config.yml"
+        config.write_text(
+            f"targets:\n- {{name: shop, url: '{sim.main_url}', username: monitor, password: 's3cret-Пароль',"
+            " timezone: Europe/Moscow}\n",
+            encoding="utf-8",
+        )
+        code, stdout, stderr = await run_cli("once", "--config", str(config))
+    assert code == 0, stderr.decode()
+    samples = parse_samples(stdout)
+    assert value(samples, "eocortex_up", target="shop") == 1
+    assert len(series(samples, "eocortex_camera_info")) == 50
+    assert "s3cret" not in stderr.decode()
+
+
+async def test_once_exits_1_when_the_target_is_down(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"targets:\n- {{name: gone, url: 'http://127.0.0.1:{free_port()}', request_timeout: 1s,"
+        " retries: 0}\n"
+    )
+    code, stdout, stderr = await run_cli("once", "--config", str(config))
+    assert code == 1
+    assert value(parse_samples(stdout), "eocortex_up", target="gone") == 0
+    assert "discovery failed: configure/servers: cannot connect" in stderr.decode()
+
+
+async def test_demo_serves_every_contract_metric() -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "eocexporter",
+        "demo",
+        "--listen",
+        f"127.0.0.1:{port}",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ},
+    )
+    try:
+        body = await _first_ready_metrics(port, process)
+    finally:
+        process.terminate()
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    samples = parse_samples(body)
+    names = {name for name, _ in samples}
+    assert set(CONTRACT) <= names, set(CONTRACT) - names
+    assert len(series(samples, "eocortex_camera_info")) == 50
+    assert len(series(samples, "eocortex_server_info")) == 2
+
+
+async def _first_ready_metrics(port: int, process) -> bytes:
+    """Poll /ready (bounded: 200 tries over at most 60 s) until the demo has collected once."""
+    async with aiohttp.ClientSession() as http, asyncio.timeout(60):
+        for _ in range(200):
+            if process.returncode is not None:
+                raise AssertionError("demo exited early")
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/ready") as response:
+                    if response.status == 200:
+                        async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+                            return await metrics.read()
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.25)  # polling a separate process: there is nothing to wait on
+    raise AssertionError("demo never became ready")

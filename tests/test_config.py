@@ -1,0 +1,164 @@
+"""Configuration: strict parsing, one-line errors naming the option, secrets never echoed."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from eocexporter.config import ConfigError, load_settings
+
+CONFIGS = Path(__file__).parent / "configs"
+
+# Each invalid file and the exact error it must produce (blackbox_exporter's config table test).
+INVALID = {
+    "invalid-auth-mode.yml": "targets.0.auth: Input should be 'basic' or 'query'",
+    "invalid-both-passwords.yml": "targets.0: give password or password_file, not both",
+    "invalid-discovery-off.yml": (
+        "collectors.discovery: discovery cannot be disabled: every other collector needs the server list"
+    ),
+    "invalid-duplicate-names.yml": "targets: duplicate target name shop",
+    "invalid-interval.yml": "collectors.cameras.interval: expected a duration such as 15, 15s, 500ms, 5m or 1h",
+    "invalid-listen.yml": "listen: expected HOST:PORT, e.g. 0.0.0.0:10070 or [::1]:10070",
+    "invalid-md5-for-ad.yml": (
+        "targets.0: password_encoding md5 is for internal users; Active Directory needs the plain password"
+    ),
+    "invalid-md5-not-hex.yml": "targets.0: password_encoding is md5 but the password is not 32 hex digits",
+    "invalid-target-name.yml": (
+        "targets.0.name: use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit"
+    ),
+    "invalid-timezone.yml": "targets.0.timezone: unknown IANA time zone",
+    "invalid-top-level-list.yml": "config file {path}: expected a mapping at the top level",
+    "invalid-unknown-key.yml": "targets.0.pasword: unknown option",
+    "invalid-url-credentials.yml": "targets.0.url: must not contain credentials; use username and password",
+    "invalid-url-scheme.yml": "targets.0.url: must be an http:// or https:// URL with a host",
+    "invalid-yaml.yml": "config file {path} line 4: not valid YAML",
+}
+
+SECRETS_IN_FILES = ("hunter2", "s3cr3t-in-url", "typo")
+
+
+def test_every_invalid_file_has_an_expected_message() -> None:
+    assert sorted(INVALID) == sorted(p.name for p in CONFIGS.glob("invalid-*.yml"))
+
+
+@pytest.mark.parametrize("name", sorted(INVALID))
+def test_invalid_config_gives_one_line_naming_the_option(name: str) -> None:
+    path = CONFIGS / name
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+    message = str(caught.value)
+    assert message == INVALID[name].format(path=path)
+    assert "\n" not in message
+    for secret in SECRETS_IN_FILES:
+        assert secret not in message
+
+
+def test_full_config_reads_every_option(tmp_path: Path) -> None:
+    password_file = tmp_path / "password"
+    password_file.write_text("pa55 word\n")  # the trailing newline of `echo` / k8s secrets is not kept
+    config = tmp_path / "config.yml"
+    config.write_text((CONFIGS / "valid-full.yml").read_text().replace("PASSWORD_FILE", str(password_file)))
+    settings = load_settings(config)
+    target = settings.targets[0]
+    assert target.url == "https://eocortex.example.invalid:8080"
+    assert target.secret() == "pa55 word"
+    assert target.password_md5() == hashlib.md5(b"pa55 word").hexdigest()
+    assert target.request_timeout == 5.0
+    assert target.tls.insecure_skip_verify is True
+    assert target.server_addresses == {"192.168.100.51:8080": "https://eocortex-2.example.invalid:8080"}
+    assert settings.collectors.cameras.interval == 30.0
+    assert settings.collectors.cameras.status_of_disabled is True
+    assert settings.collectors.visitors.enabled is False
+    assert settings.collectors.licenses.deadline == 60.0
+    assert settings.collectors.object_counting.deadline == 15.0
+    assert settings.stale_after_intervals == 2
+
+
+def test_defaults_are_the_documented_ones() -> None:
+    settings = load_settings(None)
+    collectors = settings.collectors
+    assert settings.listen == "0.0.0.0:10070"
+    assert (collectors.cameras.interval, collectors.object_counting.interval) == (15.0, 15.0)
+    assert (collectors.visitors.interval, collectors.licenses.interval) == (60.0, 300.0)
+    assert settings.targets == []
+
+
+def test_environment_overrides_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("collectors:\n  cameras: {interval: 30s, status_of_disabled: true}\n")
+    monkeypatch.setenv("EOCEXPORTER_COLLECTORS__CAMERAS__INTERVAL", "45s")
+    monkeypatch.setenv("EOCEXPORTER_TARGETS", '[{"name": "env", "url": "http://127.0.0.1:8080"}]')
+    settings = load_settings(config)
+    assert settings.collectors.cameras.interval == 45.0
+    assert settings.collectors.cameras.status_of_disabled is True
+    assert [target.name for target in settings.targets] == ["env"]
+
+
+def test_bad_environment_value_names_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EOCEXPORTER_COLLECTORS__LICENSES__INTERVAL", "-5")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert str(caught.value) == (
+        "collectors.licenses.interval: expected a duration such as 15, 15s, 500ms, 5m or 1h"
+    )
+
+
+def test_zero_interval_is_rejected(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("collectors:\n  licenses: {interval: 0}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value) == "collectors.licenses.interval: Input should be greater than 0"
+
+
+def test_md5_password_is_used_as_given(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    digest = hashlib.md5(b"1234").hexdigest().upper()
+    config.write_text(
+        f"targets:\n- {{name: a, url: 'http://127.0.0.1:1', password: {digest}, password_encoding: md5}}\n"
+    )
+    assert load_settings(config).targets[0].password_md5() == digest.lower()
+
+
+def test_password_never_in_repr(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("targets:\n- {name: a, url: 'http://127.0.0.1:1', password: hunter2}\n")
+    settings = load_settings(config)
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings)
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eocexporter", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_check_config_accepts_a_good_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("targets:\n- {name: shop, url: 'http://127.0.0.1:8080', password: hunter2}\n")
+    result = _cli("check-config", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("config OK: 1 target(s) (shop)")
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_check_config_rejects_a_bad_file_with_one_line() -> None:
+    result = _cli("check-config", "--config", str(CONFIGS / "invalid-both-passwords.yml"))
+    assert result.returncode == 2
+    assert result.stderr == (
+        "eocexporter: config error: targets.0: give password or password_file, not both\n"
+    )
+    assert "hunter2" not in result.stdout + result.stderr
+
+
+def test_missing_config_file_is_one_line() -> None:
+    result = _cli("check-config", "--config", "/nonexistent/eocexporter.yml")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "eocexporter: config error: config file /nonexistent/eocexporter.yml: No such file or directory\n"
+    )

@@ -1,0 +1,155 @@
+"""The HTTP side and the background scheduler, end to end over 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections import Counter
+
+import aiohttp
+import pytest
+from conftest import make_settings
+from helpers import parse_samples, series, value
+
+from eocexporter.runtime import TargetRuntime
+from eocexporter.server import create_app, start_site
+
+FAST = {
+    "collectors": {
+        "discovery": {"interval": 0.2},
+        "cameras": {"interval": 0.2},
+        "object_counting": {"interval": 0.2},
+        "visitors": {"interval": 0.2},
+        "licenses": {"interval": 0.2},
+    }
+}
+
+
+@pytest.fixture
+async def serve():
+    runners = []
+
+    async def start(exporter):
+        runner, port = await start_site(create_app(exporter), "127.0.0.1", 0)
+        runners.append(runner)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+async def wait_until(exporter, predicate, timeout: float = 10.0) -> None:
+    """Wait on published expositions (no sleeping) until ``predicate()`` holds."""
+    async with asyncio.timeout(timeout):
+        version = exporter.version
+        while not predicate():
+            version = await exporter.wait_for_version(version, timeout)
+
+
+async def test_ready_only_after_every_collector_ran_and_metrics_served_plain_and_gzip(
+    sim, exporter_factory, serve
+) -> None:
+    exporter = exporter_factory(make_settings(sim.main_url, target={"password": ""}, **FAST))
+    base = await serve(exporter)
+    async with aiohttp.ClientSession(auto_decompress=False) as http:
+        async with http.get(f"{base}/ready") as response:
+            assert response.status == 503
+            assert "eoc:cameras" in await response.text()
+        async with http.get(f"{base}/healthz") as response:
+            assert response.status == 200
+        exporter.start()
+        await wait_until(exporter, exporter.ready)
+        async with http.get(f"{base}/ready") as response:
+            assert response.status == 200
+        async with http.get(f"{base}/metrics", headers={"Accept-Encoding": "identity"}) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            assert "Content-Encoding" not in response.headers
+            plain = await response.read()
+        async with http.get(f"{base}/metrics", headers={"Accept-Encoding": "gzip, deflate"}) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            zipped = await response.read()
+    body = gzip.decompress(zipped)
+    # Both are renders of the latest snapshot; the scheduler may have published a newer one in between.
+    for text in (plain, body):
+        samples = parse_samples(text)
+        assert value(samples, "eocortex_up") == 1
+        assert series(samples, "eocortex_camera_info")
+
+
+async def test_scrapes_do_not_render(sim, exporter_factory, serve) -> None:
+    exporter = exporter_factory(make_settings(sim.main_url))
+    await exporter.collect_once()
+    base = await serve(exporter)
+    version = exporter.version
+    async with aiohttp.ClientSession() as http:
+        bodies = set()
+        for _ in range(5):
+            async with http.get(f"{base}/metrics") as response:
+                bodies.add(await response.read())
+    assert len(bodies) == 1
+    assert exporter.version == version
+
+
+async def test_landing_page_shows_targets_state_and_last_error_without_secrets(
+    sim, exporter_factory, serve
+) -> None:
+    exporter = exporter_factory(
+        make_settings(sim.main_url, target={"username": "monitor", "password": "wrong-секрет"})
+    )
+    await exporter.collect_once()
+    base = await serve(exporter)
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/") as response:
+        page = await response.text()
+    assert response.status == 200
+    assert "eocexporter" in page and "/metrics" in page
+    assert "<td>eoc</td>" in page
+    assert "down" in page
+    assert "HTTP 401" in page
+    assert "wrong-секрет" not in page
+
+
+async def test_runs_never_overlap_and_are_bounded_by_their_deadline(
+    sim, exporter_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running: Counter[str] = Counter()
+    most: Counter[str] = Counter()
+    finished: Counter[str] = Counter()
+    original = TargetRuntime.run_collector
+
+    async def observed(self, collector, config):
+        running[collector.name] += 1
+        most[collector.name] = max(most[collector.name], running[collector.name])
+        try:
+            return await original(self, collector, config)
+        finally:
+            running[collector.name] -= 1
+            finished[collector.name] += 1
+
+    monkeypatch.setattr(TargetRuntime, "run_collector", observed)
+    # Status answers take 0.3 s: every camera run overruns its 0.1 s interval and hits its 0.25 s deadline.
+    sim.faults.set_latency(0.3, endpoint="api/channels/{id}/status")
+    settings = make_settings(
+        sim.main_url,
+        # Enough connections that the slow status requests do not hold every slot the others need.
+        target={"max_concurrency": 128},
+        collectors={
+            "discovery": {"interval": 0.1},
+            "cameras": {"interval": 0.1, "timeout": 0.25},
+            "object_counting": {"interval": 0.1},
+            "visitors": {"enabled": False, "interval": 1},
+            "licenses": {"enabled": False, "interval": 1},
+        },
+    )
+    exporter = exporter_factory(settings)
+    exporter.start()
+    await wait_until(exporter, lambda: finished["cameras"] >= 3 and finished["object_counting"] >= 3)
+    await exporter.stop()
+    assert most["cameras"] == 1
+    assert most["object_counting"] == 1
+    run = exporter.runtimes[0].runs["cameras"]
+    assert not run.success
+    assert 0.25 <= run.duration_seconds < 0.5
+    assert exporter.runtimes[0].runs["object_counting"].success
+    assert "visitors" not in exporter.runtimes[0].runs
