@@ -117,6 +117,11 @@ class EocortexClient:
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
                 self.stats.request(endpoint, "connection_error", time.perf_counter() - started)
                 raise _Retryable(_connection_reason(exc)) from None
+            except (aiohttp.ClientError, ValueError) as exc:
+                # E.g. an unusable server address from configure/servers. The library's own message
+                # would carry the URL, and with it the query credentials: name the kind only.
+                self.stats.request(endpoint, "error", time.perf_counter() - started)
+                raise ApiUnavailable(endpoint, f"request failed ({type(exc).__name__})") from None
             self.stats.request(endpoint, str(status), time.perf_counter() - started)
         if status in _RETRYABLE_STATUS:
             raise _Retryable(f"HTTP {status}" + _detail_suffix(body))
@@ -175,7 +180,8 @@ def _connection_reason(exc: BaseException) -> str:
 def _ssl_reason(exc: aiohttp.ClientSSLError) -> str:
     certificate_error = getattr(exc, "certificate_error", None)
     if certificate_error is not None:
-        return getattr(certificate_error, "verify_message", None) or type(certificate_error).__name__
+        reason = getattr(certificate_error, "verify_message", None) or type(certificate_error).__name__
+        return f"certificate verify failed: {reason} (see tls.ca_file and tls.insecure_skip_verify)"
     return type(exc).__name__
 
 

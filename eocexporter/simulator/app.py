@@ -53,7 +53,8 @@ class Simulator:
     def url(self, server_id: str) -> str:
         server = self.installation.server(server_id)
         host = f"[{self.installation.host}]" if ":" in self.installation.host else self.installation.host
-        return f"http://{host}:{server.port}"
+        scheme = "https" if self.config.ssl_context is not None else "http"
+        return f"{scheme}://{host}:{server.port}"
 
     async def start(self) -> None:
         try:
@@ -79,7 +80,7 @@ class Simulator:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
         await runner.setup()
         try:
-            await web.SockSite(runner, sock).start()
+            await web.SockSite(runner, sock, ssl_context=self.config.ssl_context).start()
         except BaseException:
             await runner.cleanup()
             sock.close()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import signal
+import ssl
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -45,6 +46,8 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ISO",
         help="run on a settable clock starting at this instant (moved via /_simulator/clock)",
     )
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every answer")
     parser.add_argument(
         "--error-rate",
@@ -108,6 +111,19 @@ def _announce(simulator: Simulator) -> None:
     print(f"login: {logins}; control endpoint: {simulator.main_url}/_simulator/state", flush=True)
 
 
+def _ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if cert is None and key is None:
+        return None
+    if cert is None:
+        raise ValueError("--tls-key needs --tls-cert")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"--tls-cert/--tls-key: {getattr(exc, 'strerror', None) or exc}") from None
+    return context
+
+
 def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
     host, _, port_text = args.listen.rpartition(":")
     if not host or not port_text.isdigit():
@@ -123,6 +139,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
     if args.latency < 0:
         raise ValueError("--latency must not be negative")
     config = SimulatorConfig(
+        ssl_context=_ssl_context(args.tls_cert, args.tls_key),
         servers=args.servers,
         cameras=args.cameras,
         seed=args.seed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,6 +43,9 @@ class SimulatorConfig:
     counter_reset_hours: int = 24
     counter_reset_time: time = time(0, 0)
     request_log_size: int = 1000
+    # Serve HTTPS with this context (certificate loaded) instead of plain HTTP, as an Eocortex server
+    # behind TLS would; tests use it for the exporter's verification options.
+    ssl_context: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         if self.servers < 1:
