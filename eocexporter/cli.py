@@ -9,11 +9,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from eocexporter import __version__
 from eocexporter.config import DEFAULT_PORT, ConfigError, Settings, load_settings, split_listen
 from eocexporter.exporter import Exporter
+from eocexporter.parquet.backfill import BackfillError, backfill
+from eocexporter.parquet.compaction import compact_day
+from eocexporter.parquet.schemas import DATASETS, REPORT_DATASETS
+from eocexporter.parquet.storage import ParquetStore, StoreError
 from eocexporter.server import create_app, start_site
 
 log = logging.getLogger("eocexporter")
@@ -54,6 +59,37 @@ def _parser() -> argparse.ArgumentParser:
     _config_argument(check)
     check.set_defaults(handler=_check_config)
 
+    backfill = commands.add_parser("backfill", help="fetch report history into the Parquet layout")
+    _config_argument(backfill)
+    backfill.add_argument(
+        "--from",
+        dest="start",
+        required=True,
+        type=_instant,
+        metavar="TIME",
+        help="ISO 8601, e.g. 2026-11-01T00:00+03:00 (without an offset: UTC)",
+    )
+    backfill.add_argument("--to", dest="end", required=True, type=_instant, metavar="TIME")
+    backfill.add_argument(
+        "--dataset", action="append", choices=REPORT_DATASETS, help="repeatable; default all"
+    )
+    backfill.add_argument("--target", action="append", metavar="NAME", help="repeatable; default all")
+    backfill.set_defaults(handler=_backfill)
+
+    compact = commands.add_parser(
+        "compact", help="merge a day's Parquet files into one per dataset and target"
+    )
+    _config_argument(compact)
+    compact.add_argument(
+        "--date",
+        required=True,
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the (UTC) date partition to compact",
+    )
+    compact.add_argument("--dataset", action="append", choices=DATASETS, help="repeatable; default all")
+    compact.set_defaults(handler=_compact)
+
     simulate = commands.add_parser("simulate", help="run the built-in Eocortex simulator")
     add_simulate_arguments(simulate)
     simulate.set_defaults(handler=run_simulate)
@@ -70,6 +106,14 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="YAML configuration file")
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected an ISO 8601 time such as 2026-11-01T00:00+03:00") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _positive(text: str) -> int:
@@ -137,6 +181,50 @@ def _once(args: argparse.Namespace) -> int:
     sys.stdout.buffer.write(body)
     sys.stdout.flush()
     return 0 if ok else 1
+
+
+def _backfill(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    if settings is None:
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    if args.start >= args.end:
+        print("eocexporter: backfill: --from must be earlier than --to", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        result = asyncio.run(backfill(settings, args.start, args.end, args.dataset, args.target))
+    except BackfillError as exc:
+        print(f"eocexporter: backfill: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backfill: {result.written} interval(s) written, {result.skipped} already present, "
+        f"{result.failed} failed",
+        file=sys.stderr,
+    )
+    return 0 if not result.failed else 1
+
+
+def _compact(args: argparse.Namespace) -> int:
+    settings = _load(args)
+    if settings is None:
+        return EXIT_CONFIG
+    configure_logging(settings.log_level)
+    if not settings.parquet.enabled:
+        print("eocexporter: compact: parquet.root is not set", file=sys.stderr)
+        return EXIT_CONFIG
+    store = ParquetStore(settings.parquet)
+    try:
+        for dataset in args.dataset or DATASETS:
+            for result in compact_day(store, dataset, args.date):
+                print(
+                    f"compact: {dataset} {result.target} {args.date}: {result.files_before} file(s) -> 1, "
+                    f"{result.rows} rows",
+                    file=sys.stderr,
+                )
+    except StoreError as exc:
+        print(f"eocexporter: compact: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -30,9 +30,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 DEFAULT_PORT = 10070
 DEFAULT_LISTEN = f"0.0.0.0:{DEFAULT_PORT}"
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _TARGET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
 class ConfigError(Exception):
@@ -44,7 +44,7 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, str):
         match = _DURATION.match(value)
         if not match:
-            raise ValueError("expected a duration such as 15, 15s, 500ms, 5m or 1h")
+            raise ValueError("expected a duration such as 15, 15s, 500ms, 5m, 1h or 7d")
         return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     return value
 
@@ -212,6 +212,108 @@ class CollectorsConfig(_Strict):
         return value
 
 
+class S3Config(_Strict):
+    """Credentials and endpoint of an S3-compatible store (AWS, MinIO, Ceph RGW...)."""
+
+    endpoint_override: str | None = None  # host:port of MinIO/Ceph; None = AWS
+    scheme: Literal["https", "http"] = "https"
+    region: str | None = None
+    access_key: str | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> S3Config:
+        if self.secret_key is not None and self.secret_key_file is not None:
+            raise ValueError("give secret_key or secret_key_file, not both")
+        if self.secret_key_file is not None and not self.secret_key_file.is_file():
+            raise ValueError("secret_key_file: file not found")
+        return self
+
+    def secret(self) -> str | None:
+        if self.secret_key_file is not None:
+            return self.secret_key_file.read_text(encoding="utf-8").rstrip("\r\n")
+        return self.secret_key.get_secret_value() if self.secret_key is not None else None
+
+
+class ReportDatasetConfig(_Strict):
+    enabled: bool = True
+
+
+class SnapshotDatasetConfig(_Strict):
+    enabled: bool = True
+    interval: Duration
+
+    @field_validator("interval")
+    @classmethod
+    def _divides_a_day(cls, value: float) -> float:
+        return _divides_a_day(value)
+
+
+class CameraStatusDatasetConfig(SnapshotDatasetConfig):
+    interval: Duration = 300.0
+
+
+class LicenseUsageDatasetConfig(SnapshotDatasetConfig):
+    interval: Duration = 3600.0
+
+
+class DatasetsConfig(_Strict):
+    object_counts: ReportDatasetConfig = ReportDatasetConfig()
+    visitor_reports: ReportDatasetConfig = ReportDatasetConfig()
+    camera_status: CameraStatusDatasetConfig = CameraStatusDatasetConfig()
+    license_usage: LicenseUsageDatasetConfig = LicenseUsageDatasetConfig()
+
+
+class ParquetConfig(_Strict):
+    """The Parquet sink; off while ``root`` is unset."""
+
+    root: str | None = None  # a local directory or s3://bucket/prefix
+    s3: S3Config = S3Config()
+    # Report intervals, aligned to the clock in each target's time zone; must divide a day.
+    report_interval: Duration = 900.0
+    # How long after an interval closes before it is fetched: the server may still be writing it.
+    grace: Duration = 120.0
+    # Closed intervals older than this are no longer caught up (and are counted as skipped).
+    catch_up_window: Duration = 7 * 86400.0
+    # On the very first start (no checkpoint yet), start this far back; 0 = the last closed interval.
+    initial_catch_up: float = Field(0.0, ge=0)
+    # How often the sink looks for closed intervals and due snapshots.
+    check_every: Duration = 30.0
+    datasets: DatasetsConfig = DatasetsConfig()
+
+    @field_validator("initial_catch_up", mode="before")
+    @classmethod
+    def _duration_or_zero(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+    @field_validator("report_interval")
+    @classmethod
+    def _report_interval_divides_a_day(cls, value: float) -> float:
+        return _divides_a_day(value)
+
+    @field_validator("root")
+    @classmethod
+    def _root_form(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if "://" in value and not value.startswith("s3://"):
+            raise ValueError("use a local directory or s3://bucket/prefix")
+        if value.startswith("s3://") and len(value.rstrip("/")) <= len("s3://"):
+            raise ValueError("s3:// needs a bucket: s3://bucket/prefix")
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return self.root is not None
+
+
+def _divides_a_day(value: float) -> float:
+    if value < 60 or value != int(value) or 86400 % int(value):
+        raise ValueError("must be whole minutes that divide a day: 1m, 5m, 15m, 30m, 1h, ... 24h")
+    return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="EOCEXPORTER_",
@@ -227,6 +329,7 @@ class Settings(BaseSettings):
     # A server's data from a failing collector is kept (and marked by success=0) for this many of the
     # collector's intervals, so a short blip does not make series vanish and reset alerts' `for:`.
     stale_after_intervals: int = Field(3, ge=0, le=100)
+    parquet: ParquetConfig = ParquetConfig()
 
     @field_validator("listen")
     @classmethod

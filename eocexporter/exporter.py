@@ -17,12 +17,14 @@ import math
 import platform
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from eocexporter import __version__
 from eocexporter.collectors import Collector, all_collectors
 from eocexporter.config import CollectorConfig, Settings
 from eocexporter.exposition import Exposition, build_exposition
+from eocexporter.parquet.sink import ParquetSink
 from eocexporter.runtime import DISCOVERY, TargetRuntime, system_now
 from eocexporter.snapshot import ExporterSnapshot
 
@@ -41,6 +43,7 @@ class Exporter:
             (collector, getattr(settings.collectors, collector.name)) for collector in all_collectors()
         ]
         self.collectors = [(c, cfg) for c, cfg in self.collectors if cfg.enabled]
+        self.sink = ParquetSink(settings.parquet, now) if settings.parquet.enabled else None
         self.exposition: Exposition = build_exposition(self.snapshot())
         self.version = 0  # incremented each time a new exposition is swapped in
         self._dirty = asyncio.Event()
@@ -52,8 +55,11 @@ class Exporter:
         return [DISCOVERY] + [collector.name for collector, _ in self.collectors]
 
     def snapshot(self) -> ExporterSnapshot:
+        targets = [runtime.snapshot() for runtime in self.runtimes]
+        if self.sink is not None:
+            targets = [replace(target, parquet=self.sink.stats(target.target)) for target in targets]
         return ExporterSnapshot(
-            targets=tuple(runtime.snapshot() for runtime in self.runtimes),
+            targets=tuple(targets),
             version=__version__,
             python_version=platform.python_version(),
         )
@@ -95,6 +101,8 @@ class Exporter:
 
     def start(self) -> None:
         self._tasks.append(asyncio.create_task(self._publisher(), name="publisher"))
+        if self.sink is not None:
+            self._tasks.append(asyncio.create_task(self._sink_loop(self.sink), name="parquet"))
         for runtime in self.runtimes:
             discovered_once = asyncio.Event()
             discovery = self.settings.collectors.discovery
@@ -157,6 +165,17 @@ class Exporter:
             ticks = max(1, math.ceil(elapsed / interval))
             await asyncio.sleep(phase + ticks * interval - time.monotonic())
             phase += ticks * interval
+
+    async def _sink_loop(self, sink: ParquetSink) -> None:
+        await sink.start()
+        while True:
+            started = time.monotonic()
+            try:
+                await sink.run_once(self.runtimes)
+            except Exception:
+                log.exception("parquet sink pass crashed; retrying on the next one")
+            self._dirty.set()
+            await asyncio.sleep(max(0.0, started + self.settings.parquet.check_every - time.monotonic()))
 
     async def _publisher(self) -> None:
         while True:

@@ -96,6 +96,18 @@ class VisitorCounts:
     emotion: dict[str, int]
 
 
+@dataclass(frozen=True, slots=True)
+class LineReport:
+    """One line of ``api/objects_counting/report`` for one interval: counts per object class."""
+
+    camera_id: str
+    camera: str
+    zone_id: str
+    zone: str
+    start_counts: dict[str, int]  # the line's counters at the interval's start (since their last reset)
+    crossings: dict[str, int]  # objects that crossed the line during the interval
+
+
 # ---- what each collector returns for one server ---------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from eocexporter.collectors.base import CollectContext, Collector, ServerTarget
 from eocexporter.config import CollectorConfig, Settings, TargetConfig
 from eocexporter.discovery import discover, server_urls
 from eocexporter.model import Topology
+from eocexporter.ongoing import OngoingFailures
 from eocexporter.snapshot import CollectorRun, TargetSnapshot
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class TargetRuntime:
         self.server_answered: dict[str, bool] = {}
         self.last_error: str | None = None
         self._warned: set[str] = set()
-        self._failures: dict[str, str] = {}  # job -> message of its ongoing failure
+        self._failures = OngoingFailures(log)
         self._forbidden_reported = False
 
     async def close(self) -> None:
@@ -109,7 +110,7 @@ class TargetRuntime:
             # Discovery has already reported why; repeating it per collector would bury the cause.
             self._fail(collector.name, started, "main server not reached yet; no servers to poll", quiet=True)
             return False
-        ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self._warn_once)
+        ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self.warn_once)
         tasks = {
             server.server_id: asyncio.create_task(
                 collector.collect(ctx, ServerTarget(server, self.urls[server.server_id]))
@@ -156,9 +157,8 @@ class TargetRuntime:
 
     def _succeed(self, name: str, started: float) -> None:
         self.runs[name] = CollectorRun(True, time.monotonic() - started, time.time())
-        if self._failures.pop(name, None) is not None:
-            log.info("target %s: %s recovered", self.target.name, name)
-        if not self._failures:
+        self._failures.succeeded(name, f"target {self.target.name}: {name} recovered")
+        if not self._failures.any():
             self.last_error = None
 
     def _fail(self, name: str, started: float, message: str, auth: bool = False, quiet: bool = False) -> None:
@@ -168,15 +168,11 @@ class TargetRuntime:
         )
         if quiet:
             return
-        # A failure is logged when it starts or changes, not on every cycle it persists: a target down
-        # for a night must not write thousands of identical lines.
-        changed = self._failures.get(name) != message
-        self._failures[name] = message
         self.last_error = f"{name}: {message}"
-        level = (logging.ERROR if auth else logging.WARNING) if changed else logging.DEBUG
-        log.log(level, "target %s: %s failed: %s", self.target.name, name, message)
+        level = logging.ERROR if auth else logging.WARNING
+        self._failures.failed(name, f"target {self.target.name}: {name} failed: {message}", level)
 
-    def _warn_once(self, key: str, message: str) -> None:
+    def warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
             log.warning("%s", message)
@@ -184,12 +180,12 @@ class TargetRuntime:
     def ready(self, names: list[str]) -> bool:
         return all(name in self.runs for name in names)
 
-    def snapshot(self) -> TargetSnapshot:
-        def latest(name: str) -> dict[str, Any]:
-            return {
-                server_id: kept.section for server_id, kept in sorted(self.sections.get(name, {}).items())
-            }
+    def latest(self, name: str) -> dict[str, Any]:
+        """The latest complete section of collector ``name`` per server."""
+        return {server_id: kept.section for server_id, kept in sorted(self.sections.get(name, {}).items())}
 
+    def snapshot(self) -> TargetSnapshot:
+        latest = self.latest
         return TargetSnapshot(
             target=self.target.name,
             up=self.up,

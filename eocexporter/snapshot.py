@@ -48,6 +48,20 @@ class ApiStats:
 
 
 @dataclass(frozen=True, slots=True)
+class ParquetDatasetStats:
+    """What the Parquet sink did for one target and dataset since the exporter started."""
+
+    rows_written: int
+    files_written: int
+    write_errors: int
+    fetch_errors: int
+    skipped_intervals: int  # closed intervals given up because they fell out of the catch-up window
+    # server_id ("" for snapshot datasets) -> unix seconds: end of the last interval / time of the last snapshot
+    last_written: Mapping[str, float] = field(default_factory=dict)
+    backlog: Mapping[str, int] = field(default_factory=dict)  # server_id -> closed intervals not yet written
+
+
+@dataclass(frozen=True, slots=True)
 class TargetSnapshot:
     """Everything known about one configured Eocortex installation.
 
@@ -66,6 +80,7 @@ class TargetSnapshot:
     object_counting: Mapping[str, ObjectCountingSection] = field(default_factory=dict)
     visitors: Mapping[str, VisitorsSection] = field(default_factory=dict)
     last_error: str | None = None  # one line, secrets already removed; for the landing page
+    parquet: Mapping[str, ParquetDatasetStats] = field(default_factory=dict)  # dataset -> sink stats
 
 
 @dataclass(frozen=True, slots=True)

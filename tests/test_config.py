@@ -21,7 +21,7 @@ INVALID = {
         "collectors.discovery: discovery cannot be disabled: every other collector needs the server list"
     ),
     "invalid-duplicate-names.yml": "targets: duplicate target name shop",
-    "invalid-interval.yml": "collectors.cameras.interval: expected a duration such as 15, 15s, 500ms, 5m or 1h",
+    "invalid-interval.yml": "collectors.cameras.interval: expected a duration such as 15, 15s, 500ms, 5m, 1h or 7d",
     "invalid-listen.yml": "listen: expected HOST:PORT, e.g. 0.0.0.0:10070 or [::1]:10070",
     "invalid-md5-for-ad.yml": (
         "targets.0: password_encoding md5 is for internal users; Active Directory needs the plain password"
@@ -103,7 +103,7 @@ def test_bad_environment_value_names_the_option(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ConfigError) as caught:
         load_settings(None)
     assert str(caught.value) == (
-        "collectors.licenses.interval: expected a duration such as 15, 15s, 500ms, 5m or 1h"
+        "collectors.licenses.interval: expected a duration such as 15, 15s, 500ms, 5m, 1h or 7d"
     )
 
 

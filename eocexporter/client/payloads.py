@@ -120,6 +120,19 @@ class _CameraCounters(_Payload):
     Zones: list[_Zone] | None = None
 
 
+class _ReportLine(_Payload):
+    Id: str
+    Name: Text = ""
+    StartCounts: Counts = {}
+    TotalCounts: Counts = {}
+
+
+class _CameraReport(_Payload):
+    Id: str
+    ChannelName: Text = ""
+    Zones: list[_ReportLine] | None = None
+
+
 class _VisitorRow(_Payload):
     ChannelId: str | None = None
     TotalVisitors: Int = 0
@@ -156,6 +169,7 @@ _LICENSE = TypeAdapter(_License)
 _MODULE_LICENSE = TypeAdapter(_ModuleLicense)
 _COUNTERS = TypeAdapter(list[_CameraCounters])
 _VISITORS = TypeAdapter(_VisitorReport)
+_OBJECT_REPORT = TypeAdapter(list[_CameraReport])
 
 
 def parse_servers(payload: Any) -> list[model.Server]:
@@ -289,6 +303,22 @@ def parse_counters(payload: Any) -> list[model.CountingZone]:
                 )
             )
     return zones
+
+
+def parse_object_report(payload: Any) -> list[model.LineReport]:
+    """``api/objects_counting/report``: lines only (L6829), one camera object or an array of them (Q37)."""
+    return [
+        model.LineReport(
+            camera_id=camera.Id.lower(),
+            camera=camera.ChannelName,
+            zone_id=line.Id.lower(),
+            zone=line.Name,
+            start_counts=dict(line.StartCounts),
+            crossings=dict(line.TotalCounts),
+        )
+        for camera in _validate(_OBJECT_REPORT, _one_or_many(payload))
+        for line in camera.Zones or ()
+    ]
 
 
 def parse_visitor_report(payload: Any, asked: Iterable[str]) -> tuple[list[model.VisitorCounts], int]:

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiParseError
 from eocexporter.client.http import EocortexClient
-from eocexporter.client.payloads import PayloadError
+from eocexporter.client.payloads import PayloadError, parse_channels
 from eocexporter.config import CollectorConfig
-from eocexporter.model import Server
+from eocexporter.model import Camera, Server
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +58,10 @@ def read_payload(
         client.record_parse_error(endpoint)
         log.warning("target %s, server %s: cannot parse %s: %s", client.target.name, server_id, endpoint, exc)
         raise ApiParseError(endpoint, f"unexpected shape: {exc}") from None
+
+
+async def list_cameras(client: EocortexClient, target: ServerTarget) -> list[Camera]:
+    """The server's cameras from its ``api/channels``."""
+    server_id = target.server.server_id
+    payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
+    return read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)

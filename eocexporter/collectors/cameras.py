@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound
-from eocexporter.client.payloads import parse_channels, parse_status
-from eocexporter.collectors.base import CollectContext, ServerTarget, read_payload
+from eocexporter.client.payloads import parse_status
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, read_payload
 from eocexporter.config import CamerasCollectorConfig
 from eocexporter.model import Camera, CamerasSection, CameraStatus
 
@@ -17,9 +17,7 @@ class CamerasCollector:
     name = "cameras"
 
     async def collect(self, ctx: CollectContext, target: ServerTarget) -> CamerasSection:
-        client, server_id = ctx.client, target.server.server_id
-        payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
-        cameras = read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)
+        cameras = await list_cameras(ctx.client, target)
         config = ctx.config
         include_disabled = isinstance(config, CamerasCollectorConfig) and config.status_of_disabled
         polled = [camera for camera in cameras if include_disabled or not camera.disabled]

@@ -12,13 +12,15 @@ about one camera per request, where a null id can only mean the camera asked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound
-from eocexporter.client.payloads import parse_channels, parse_visitor_report
-from eocexporter.collectors.base import CollectContext, ServerTarget, read_payload
+from eocexporter.client.http import EocortexClient
+from eocexporter.client.payloads import parse_visitor_report
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, read_payload
 from eocexporter.config import VisitorsCollectorConfig
 from eocexporter.model import VisitorCounts, VisitorsSection
 
@@ -32,26 +34,33 @@ def local_day_bounds_utc(now_utc: datetime, timezone: str) -> tuple[datetime, da
     return midnight.astimezone(UTC), now_utc.astimezone(UTC)
 
 
-class VisitorsCollector:
-    name = "visitors"
+class VisitorReportReader:
+    """Reads ``api/unique_visitor/report`` for a set of cameras and a time span, in chunks.
+
+    Shared by the visitors collector (today so far) and the Parquet sink (closed intervals). Remembers
+    the servers that answer ``ChannelId: null`` to multi-camera requests.
+    """
 
     def __init__(self) -> None:
         self._one_per_request: set[tuple[str, str]] = set()  # (target, server_id)
 
-    async def collect(self, ctx: CollectContext, target: ServerTarget) -> VisitorsSection:
-        client, server_id = ctx.client, target.server.server_id
-        payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
-        cameras = read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)
-        camera_ids = [camera.camera_id for camera in cameras if not camera.disabled]
-        start, end = local_day_bounds_utc(ctx.now(), client.target.timezone)
+    async def read(
+        self,
+        client: EocortexClient,
+        target: ServerTarget,
+        camera_ids: list[str],
+        start: datetime,
+        end: datetime,
+        per_request: int,
+        warn_once: Callable[[str, str], None],
+    ) -> list[VisitorCounts] | None:
+        """One row per camera that has the module; None when the server has no such API (404)."""
+        server_id = target.server.server_id
         window = {
             "starttimeutc": start.strftime(REPORT_TIME_FORMAT),
             "endtimeutc": end.strftime(REPORT_TIME_FORMAT),
         }
         key = (client.target.name, server_id)
-        per_request = (
-            ctx.config.cameras_per_request if isinstance(ctx.config, VisitorsCollectorConfig) else 50
-        )
         rows: dict[str, VisitorCounts] = {}
         chunks = [camera_ids[i : i + per_request] for i in range(0, len(camera_ids), per_request)]
         while chunks:
@@ -59,12 +68,12 @@ class VisitorsCollector:
             if len(chunk) > 1 and key in self._one_per_request:
                 chunks.extend([camera_id] for camera_id in chunk)
                 continue
-            report = await self._report(ctx, target, window, chunk)
+            report = await self._report(client, target, window, chunk, warn_once)
             if report is None:
-                return VisitorsSection(visitors=())
+                return None
             found, unattributed = report
             if unattributed and len(chunk) > 1:
-                ctx.warn_once(
+                warn_once(
                     f"visitors-null:{key}",
                     f"target {client.target.name}, server {server_id}: unique_visitor/report rows without "
                     "ChannelId; asking about one camera per request from now on",
@@ -75,22 +84,43 @@ class VisitorsCollector:
             asked = set(chunk)
             # Only rows for cameras we asked about: never invent series for others.
             rows.update((row.camera_id, row) for row in found if row.camera_id in asked)
-        return VisitorsSection(visitors=tuple(rows[camera_id] for camera_id in sorted(rows)))
+        return [rows[camera_id] for camera_id in sorted(rows)]
 
     async def _report(
-        self, ctx: CollectContext, target: ServerTarget, window: dict[str, str], chunk: list[str]
+        self,
+        client: EocortexClient,
+        target: ServerTarget,
+        window: dict[str, str],
+        chunk: list[str],
+        warn_once: Callable[[str, str], None],
     ) -> tuple[list[VisitorCounts], int] | None:
-        """One report request; None when the server has no such API."""
-        client, server_id = ctx.client, target.server.server_id
+        server_id = target.server.server_id
         endpoint = endpoints.UNIQUE_VISITOR_REPORT
         params = {**window, "channel": ",".join(chunk), "aggregate": "false", "uniqueonly": "false"}
         try:
             report = await client.get_json(target.base_url, endpoint, endpoint, params)
         except ApiNotFound:
-            ctx.warn_once(
+            warn_once(
                 f"visitors:{client.target.name}:{server_id}",
                 f"target {client.target.name}, server {server_id}: no unique visitor report API (404); "
                 "no visitor counts from this server",
             )
             return None
         return read_payload(client, endpoint, server_id, parse_visitor_report, report, chunk)
+
+
+class VisitorsCollector:
+    name = "visitors"
+
+    def __init__(self) -> None:
+        self._reader = VisitorReportReader()
+
+    async def collect(self, ctx: CollectContext, target: ServerTarget) -> VisitorsSection:
+        cameras = await list_cameras(ctx.client, target)
+        camera_ids = [camera.camera_id for camera in cameras if not camera.disabled]
+        start, end = local_day_bounds_utc(ctx.now(), ctx.client.target.timezone)
+        per_request = (
+            ctx.config.cameras_per_request if isinstance(ctx.config, VisitorsCollectorConfig) else 50
+        )
+        rows = await self._reader.read(ctx.client, target, camera_ids, start, end, per_request, ctx.warn_once)
+        return VisitorsSection(visitors=tuple(rows or ()))

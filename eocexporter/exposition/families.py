@@ -303,6 +303,45 @@ class _Families:
             (t, "camera_id", "emotion"),
         )
 
+        p = "dataset"
+        self.parquet_rows = _counter(
+            "eocortex_parquet_rows_written",
+            "Rows the Parquet sink wrote, by dataset, since the exporter started.",
+            (t, p),
+        )
+        self.parquet_files = _counter(
+            "eocortex_parquet_files_written",
+            "Parquet files the sink wrote (or replaced), by dataset, since the exporter started.",
+            (t, p),
+        )
+        self.parquet_write_errors = _counter(
+            "eocortex_parquet_write_errors",
+            "Parquet files or checkpoints the sink failed to write (disk full, read-only, store unreachable).",
+            (t, p),
+        )
+        self.parquet_fetch_errors = _counter(
+            "eocortex_parquet_fetch_errors",
+            "Report intervals the sink failed to fetch from Eocortex; each is retried on the next pass.",
+            (t, p),
+        )
+        self.parquet_skipped = _counter(
+            "eocortex_parquet_skipped_intervals",
+            "Closed report intervals given up because they fell out of the catch-up window before they"
+            " could be written.",
+            (t, p),
+        )
+        self.parquet_last_written = _gauge(
+            "eocortex_parquet_last_written_timestamp_seconds",
+            "End of the last report interval written per server, or time of the last snapshot written"
+            ' (server_id="") for snapshot datasets; unix seconds.',
+            (t, p, "server_id"),
+        )
+        self.parquet_backlog = _gauge(
+            "eocortex_parquet_backlog_intervals",
+            "Closed report intervals of the server not yet written (the catch-up backlog).",
+            (t, p, "server_id"),
+        )
+
     def build(self) -> list[Metric]:
         built = (family.build() for family in vars(self).values())
         return [family for family in built if family is not None]
@@ -368,6 +407,21 @@ def _add_target(f: _Families, snap: TargetSnapshot) -> None:
     _add_cameras(f, snap)
     _add_object_counting(f, snap)
     _add_visitors(f, snap)
+    _add_parquet(f, snap)
+
+
+def _add_parquet(f: _Families, snap: TargetSnapshot) -> None:
+    t = snap.target
+    for dataset, stats in _by_key(snap.parquet):
+        f.parquet_rows.add((t, dataset), stats.rows_written)
+        f.parquet_files.add((t, dataset), stats.files_written)
+        f.parquet_write_errors.add((t, dataset), stats.write_errors)
+        f.parquet_fetch_errors.add((t, dataset), stats.fetch_errors)
+        f.parquet_skipped.add((t, dataset), stats.skipped_intervals)
+        for server_id, moment in _by_key(stats.last_written):
+            f.parquet_last_written.add((t, dataset, server_id), moment)
+        for server_id, count in _by_key(stats.backlog):
+            f.parquet_backlog.add((t, dataset, server_id), count)
 
 
 def _unix_seconds(moment: datetime) -> float:

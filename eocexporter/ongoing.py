@@ -1,0 +1,29 @@
+"""Logging a failure when it starts or changes, not on every cycle it persists.
+
+A target down for a night would otherwise write thousands of identical lines; one line when it starts,
+one if its cause changes, and one when it recovers tell the same story.
+"""
+
+from __future__ import annotations
+
+import logging
+
+
+class OngoingFailures:
+    def __init__(self, logger: logging.Logger) -> None:
+        self._log = logger
+        self._messages: dict[str, str] = {}
+
+    def failed(self, key: str, message: str, level: int = logging.WARNING) -> None:
+        """Log ``message`` at ``level`` if it is new for ``key``, at DEBUG if it repeats."""
+        changed = self._messages.get(key) != message
+        self._messages[key] = message
+        self._log.log(level if changed else logging.DEBUG, "%s", message)
+
+    def succeeded(self, key: str, message: str) -> None:
+        """Log ``message`` (at INFO) if ``key`` was failing."""
+        if self._messages.pop(key, None) is not None:
+            self._log.info("%s", message)
+
+    def any(self) -> bool:
+        return bool(self._messages)

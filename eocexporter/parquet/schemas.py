@@ -1,0 +1,111 @@
+"""The four datasets: their fixed Arrow schemas (documented in docs/parquet.md) and keys.
+
+Times are ``timestamp[ms, tz=UTC]``; strings are dictionary-encoded in the files (pyarrow's default
+Parquet encoding, asked for explicitly); counts are int64 so sums over years cannot overflow.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("ms", tz="UTC")
+
+OBJECT_COUNTS = "object_counts"
+VISITOR_REPORTS = "visitor_reports"
+CAMERA_STATUS = "camera_status"
+LICENSE_USAGE = "license_usage"
+
+REPORT_DATASETS = (OBJECT_COUNTS, VISITOR_REPORTS)
+SNAPSHOT_DATASETS = (CAMERA_STATUS, LICENSE_USAGE)
+DATASETS = REPORT_DATASETS + SNAPSHOT_DATASETS
+
+# The report's distributions (L7877-7893), as columns: (JSON object, key, column).
+VISITOR_BREAKDOWN: tuple[tuple[str, str, str], ...] = (
+    ("gender", "Female", "gender_female"),
+    ("gender", "Male", "gender_male"),
+    ("age", "Young", "age_young"),
+    ("age", "Adult", "age_adult"),
+    ("age", "MiddleAged", "age_middle_aged"),
+    ("age", "Senior", "age_senior"),
+    ("emotion", "Positive", "emotion_positive"),
+    ("emotion", "Neutral", "emotion_neutral"),
+    ("emotion", "Negative", "emotion_negative"),
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    OBJECT_COUNTS: pa.schema(
+        [
+            ("interval_start", TIMESTAMP),
+            ("interval_end", TIMESTAMP),
+            ("target", pa.string()),
+            ("server_id", pa.string()),
+            ("camera_id", pa.string()),
+            ("camera", pa.string()),
+            ("zone_id", pa.string()),
+            ("zone", pa.string()),
+            ("object_class", pa.string()),
+            ("start_count", pa.int64()),
+            ("crossings", pa.int64()),
+        ]
+    ),
+    VISITOR_REPORTS: pa.schema(
+        [
+            ("interval_start", TIMESTAMP),
+            ("interval_end", TIMESTAMP),
+            ("target", pa.string()),
+            ("server_id", pa.string()),
+            ("camera_id", pa.string()),
+            ("camera", pa.string()),
+            ("total_visitors", pa.int64()),
+            ("unique_visitors", pa.int64()),
+            *((column, pa.int64()) for _, _, column in VISITOR_BREAKDOWN),
+        ]
+    ),
+    CAMERA_STATUS: pa.schema(
+        [
+            ("ts", TIMESTAMP),
+            ("target", pa.string()),
+            ("server_id", pa.string()),
+            ("camera_id", pa.string()),
+            ("camera", pa.string()),
+            ("status", pa.string()),  # null for a camera whose status was not polled (disabled)
+            ("receive_main_mbps", pa.float64()),
+            ("receive_alt_mbps", pa.float64()),
+            ("write_mbps", pa.float64()),
+            ("alt_enabled", pa.bool_()),
+            ("disabled", pa.bool_()),
+        ]
+    ),
+    LICENSE_USAGE: pa.schema(
+        [
+            ("ts", TIMESTAMP),
+            ("target", pa.string()),
+            ("server_id", pa.string()),
+            ("module", pa.string()),
+            ("used", pa.int64()),
+            ("used_on_server", pa.int64()),
+            ("limit", pa.int64()),
+            ("expiry", TIMESTAMP),  # null unless the licence is time limited
+        ]
+    ),
+}
+
+# Columns that identify a row: no two rows of a dataset share them.
+KEYS: dict[str, tuple[str, ...]] = {
+    OBJECT_COUNTS: ("interval_start", "target", "server_id", "camera_id", "zone_id", "object_class"),
+    VISITOR_REPORTS: ("interval_start", "target", "server_id", "camera_id"),
+    CAMERA_STATUS: ("ts", "target", "camera_id"),
+    LICENSE_USAGE: ("ts", "target", "server_id", "module"),
+}
+
+# The time column a row's date partition comes from.
+TIME_COLUMN = {
+    OBJECT_COUNTS: "interval_start",
+    VISITOR_REPORTS: "interval_start",
+    CAMERA_STATUS: "ts",
+    LICENSE_USAGE: "ts",
+}
+
+
+def string_columns(dataset: str) -> list[str]:
+    return [field.name for field in SCHEMAS[dataset] if pa.types.is_string(field.type)]

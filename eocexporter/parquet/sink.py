@@ -1,0 +1,249 @@
+"""The live Parquet sink: every closed report interval exactly once, and periodic snapshots.
+
+Report datasets (object_counts, visitor_reports) are written per (target, dataset, server, interval).
+A checkpoint per (target, dataset, server) holds the end of the last interval written. Each pass fetches,
+oldest first, every interval that closed (plus a grace period) since the checkpoint; a failure stops that
+server's pass, to be retried on the next one, so the order is kept and nothing is skipped. Intervals older
+than the catch-up window are given up and counted. The checkpoint moves only after the interval's file is
+in place, so a crash between the two rewrites the same file — replacing it, never adding rows.
+
+Snapshot datasets (camera_status, license_usage) are taken from the collectors' latest complete data at
+slot boundaries of their interval. The API has no history of them, so missed slots cannot be caught up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+
+from eocexporter.client.errors import ApiError
+from eocexporter.collectors.base import ServerTarget
+from eocexporter.config import ParquetConfig
+from eocexporter.ongoing import OngoingFailures
+from eocexporter.parquet import tables
+from eocexporter.parquet.intervals import (
+    Interval,
+    boundary_at_or_after,
+    intervals_between,
+    last_closed_end,
+    previous_boundary,
+)
+from eocexporter.parquet.reports import ReportFetcher
+from eocexporter.parquet.schemas import CAMERA_STATUS, LICENSE_USAGE, REPORT_DATASETS
+from eocexporter.parquet.storage import ParquetStore, StoreError
+from eocexporter.runtime import TargetRuntime
+from eocexporter.snapshot import ParquetDatasetStats
+
+log = logging.getLogger(__name__)
+
+
+def report_file_name(dataset: str, target: str, server_id: str, interval: Interval) -> str:
+    return f"{dataset}__{target}__{server_id}__{interval.key()}.parquet"
+
+
+def snapshot_file_name(dataset: str, target: str, ts: datetime) -> str:
+    return f"{dataset}__{target}__{ts.strftime('%Y%m%dT%H%MZ')}.parquet"
+
+
+@dataclass
+class _Counters:
+    rows_written: int = 0
+    files_written: int = 0
+    write_errors: int = 0
+    fetch_errors: int = 0
+    skipped_intervals: int = 0
+    last_written: dict[str, float] = field(default_factory=dict)
+    backlog: dict[str, int] = field(default_factory=dict)
+
+    def freeze(self) -> ParquetDatasetStats:
+        return ParquetDatasetStats(
+            rows_written=self.rows_written,
+            files_written=self.files_written,
+            write_errors=self.write_errors,
+            fetch_errors=self.fetch_errors,
+            skipped_intervals=self.skipped_intervals,
+            last_written=dict(sorted(self.last_written.items())),
+            backlog=dict(sorted(self.backlog.items())),
+        )
+
+
+class ParquetSink:
+    def __init__(
+        self, config: ParquetConfig, now: Callable[[], datetime], store: ParquetStore | None = None
+    ) -> None:
+        self.config = config
+        self.now = now
+        self.store = store or ParquetStore(config)
+        self._counters: dict[tuple[str, str], _Counters] = {}
+        self._checkpoints: dict[tuple[str, str, str], datetime | None] = {}
+        self._last_slot: dict[tuple[str, str], datetime] = {}
+        self._fetchers: dict[str, ReportFetcher] = {}
+        self._failures = OngoingFailures(log)
+        self._warned: set[str] = set()
+
+    # ---- public --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        removed = await asyncio.to_thread(self.store.remove_leftovers)
+        if removed:
+            log.info("parquet: removed %d temporary file(s) left by an interrupted write", removed)
+
+    def stats(self, target: str) -> dict[str, ParquetDatasetStats]:
+        return {
+            dataset: counters.freeze()
+            for (name, dataset), counters in sorted(self._counters.items())
+            if name == target
+        }
+
+    async def run_once(self, runtimes: list[TargetRuntime]) -> None:
+        """One pass over every target: due report intervals, then due snapshots."""
+        await asyncio.gather(*(self._target(runtime) for runtime in runtimes))
+
+    # ---- report datasets -----------------------------------------------------------------------
+
+    async def _target(self, runtime: TargetRuntime) -> None:
+        jobs = []
+        if runtime.topology is not None:
+            for dataset in REPORT_DATASETS:
+                if getattr(self.config.datasets, dataset).enabled:
+                    for server in runtime.topology.servers:
+                        target = ServerTarget(server, runtime.urls[server.server_id])
+                        jobs.append(self._catch_up(runtime, dataset, target))
+        await asyncio.gather(*jobs)
+        await self._snapshots(runtime)
+
+    async def _catch_up(self, runtime: TargetRuntime, dataset: str, target: ServerTarget) -> None:
+        name, server_id = runtime.target.name, target.server.server_id
+        counters = self._counters_for(name, dataset)
+        zone, length = ZoneInfo(runtime.target.timezone), self.config.report_interval
+        now = self.now()
+        due_end = last_closed_end(now, length, zone, self.config.grace)
+        try:
+            checkpoint = await self._checkpoint(name, dataset, server_id)
+        except StoreError as exc:
+            counters.write_errors += 1
+            self._failures.failed(f"{name}:{dataset}:{server_id}", f"parquet: {exc}", logging.ERROR)
+            return
+        if checkpoint is None:
+            # First start: the last closed interval, or every interval that began within initial_catch_up.
+            start = min(
+                previous_boundary(due_end, length, zone),
+                boundary_at_or_after(due_end - timedelta(seconds=self.config.initial_catch_up), length, zone),
+            )
+        else:
+            start = checkpoint
+        oldest = boundary_at_or_after(now - timedelta(seconds=self.config.catch_up_window), length, zone)
+        if start < oldest:
+            lost = sum(1 for _ in intervals_between(start, oldest, length, zone))
+            counters.skipped_intervals += lost
+            log.warning(
+                "parquet: target %s, %s, server %s: %d interval(s) older than the catch-up window were skipped",
+                name,
+                dataset,
+                server_id,
+                lost,
+            )
+            start = oldest
+        due = list(intervals_between(start, due_end, length, zone))
+        counters.backlog[server_id] = len(due)
+        fetcher = self._fetcher(name)
+        key = f"{name}:{dataset}:{server_id}"
+        for interval in due:
+            try:
+                table = await fetcher.fetch(dataset, runtime.client, target, interval)
+            except ApiError as exc:
+                counters.fetch_errors += 1
+                self._failures.failed(
+                    key,
+                    f"parquet: target {name}, {dataset}, server {server_id}: cannot fetch {interval.key()}: {exc}",
+                )
+                return
+            try:
+                await asyncio.to_thread(self._write_interval, name, dataset, server_id, interval, table)
+            except StoreError as exc:
+                counters.write_errors += 1
+                self._failures.failed(key, f"parquet: {exc}", logging.ERROR)
+                return
+            self._checkpoints[(name, dataset, server_id)] = interval.end
+            counters.rows_written += table.num_rows
+            counters.files_written += bool(table.num_rows)
+            counters.last_written[server_id] = interval.end.timestamp()
+            counters.backlog[server_id] -= 1
+            self._failures.succeeded(
+                key, f"parquet: target {name}, {dataset}, server {server_id}: writing again"
+            )
+
+    def _write_interval(
+        self, target: str, dataset: str, server_id: str, interval: Interval, table: pa.Table
+    ) -> None:
+        # An interval without rows (a server without the module) has no file, only its checkpoint.
+        if table.num_rows:
+            name = report_file_name(dataset, target, server_id, interval)
+            self.store.write(dataset, interval.start.date(), name, table)
+        self.store.write_checkpoint(target, dataset, server_id, interval.end)
+
+    async def _checkpoint(self, target: str, dataset: str, server_id: str) -> datetime | None:
+        key = (target, dataset, server_id)
+        if key not in self._checkpoints:
+            self._checkpoints[key] = await asyncio.to_thread(
+                self.store.read_checkpoint, target, dataset, server_id
+            )
+        return self._checkpoints[key]
+
+    # ---- snapshot datasets ---------------------------------------------------------------------
+
+    async def _snapshots(self, runtime: TargetRuntime) -> None:
+        name = runtime.target.name
+        zone = ZoneInfo(runtime.target.timezone)
+        for dataset, collector, build in (
+            (CAMERA_STATUS, "cameras", tables.camera_status),
+            (LICENSE_USAGE, "licenses", tables.license_usage),
+        ):
+            config = getattr(self.config.datasets, dataset)
+            if not config.enabled:
+                continue
+            now = self.now()
+            slot = boundary_at_or_after(now, config.interval, zone)
+            if slot > now:
+                slot = previous_boundary(slot, config.interval, zone)
+            if self._last_slot.get((name, dataset), slot - timedelta(seconds=1)) >= slot:
+                continue
+            sections = runtime.latest(collector)
+            if not sections:
+                continue  # nothing collected yet (or the collector is off)
+            table = build(name, slot, sections)
+            counters = self._counters_for(name, dataset)
+            try:
+                await asyncio.to_thread(
+                    self.store.write, dataset, slot.date(), snapshot_file_name(dataset, name, slot), table
+                )
+            except StoreError as exc:
+                counters.write_errors += 1
+                self._failures.failed(f"{name}:{dataset}", f"parquet: {exc}", logging.ERROR)
+                continue
+            self._failures.succeeded(f"{name}:{dataset}", f"parquet: target {name}, {dataset}: writing again")
+            self._last_slot[(name, dataset)] = slot
+            counters.rows_written += table.num_rows
+            counters.files_written += 1
+            counters.last_written[""] = slot.timestamp()
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _counters_for(self, target: str, dataset: str) -> _Counters:
+        return self._counters.setdefault((target, dataset), _Counters())
+
+    def _fetcher(self, target: str) -> ReportFetcher:
+        if target not in self._fetchers:
+            self._fetchers[target] = ReportFetcher(self._warn_once)
+        return self._fetchers[target]
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("%s", message)

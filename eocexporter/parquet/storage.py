@@ -1,0 +1,220 @@
+"""Where Parquet files live: a local directory or ``s3://bucket/prefix``, through pyarrow's filesystems.
+
+Layout: ``<root>/<dataset>/date=YYYY-MM-DD/<name>.parquet`` (Hive partitions, UTC dates). A file's name
+comes from what it holds (dataset, target, server, interval or snapshot time), so writing the same
+thing again replaces the file instead of adding rows.
+
+Locally a file is written under a temporary dot-name in the same directory, flushed to disk, and renamed
+into place: readers never see half a file, and a crash leaves only a temporary file, which the next start
+removes. On S3 an object becomes visible only once its upload completes, so files are written directly.
+Checkpoints live in ``<root>/_checkpoints/`` (Spark, Trino and DuckDB's hive globs ignore ``_`` names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyarrow import fs as pafs
+
+from eocexporter.config import ParquetConfig
+from eocexporter.parquet.schemas import string_columns
+
+CHECKPOINTS = "_checkpoints"
+TEMPORARY_SUFFIX = ".tmp"
+COVERS_KEY = b"eocexporter.covers"  # in a compacted file: the names of the files it replaced
+
+
+class StoreError(Exception):
+    """A write or read that failed; the message is one line naming the file and the cause."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    path: str  # full path within the filesystem
+    name: str  # file name
+
+
+class ParquetStore:
+    def __init__(self, config: ParquetConfig) -> None:
+        assert config.root is not None
+        self.root_text = config.root
+        if config.root.startswith("s3://"):
+            s3 = config.s3
+            self.fs: pafs.FileSystem = pafs.S3FileSystem(
+                access_key=s3.access_key,
+                secret_key=s3.secret(),
+                region=s3.region,
+                endpoint_override=s3.endpoint_override,
+                scheme=s3.scheme,
+            )
+            self.base = config.root.removeprefix("s3://").rstrip("/")
+            self.local = False
+        else:
+            self.fs = pafs.LocalFileSystem()
+            self.base = str(Path(config.root).expanduser().absolute())
+            self.local = True
+
+    # ---- paths ---------------------------------------------------------------------------------
+
+    def partition(self, dataset: str, day: date) -> str:
+        return f"{self.base}/{dataset}/date={day.isoformat()}"
+
+    def relative(self, path: str) -> str:
+        return path.removeprefix(self.base).lstrip("/")
+
+    # ---- data files ----------------------------------------------------------------------------
+
+    def write(self, dataset: str, day: date, name: str, table: pa.Table) -> str:
+        """Write ``table`` as ``<dataset>/date=<day>/<name>`` atomically; return the path."""
+        directory = self.partition(dataset, day)
+        path = f"{directory}/{name}"
+        try:
+            self.fs.create_dir(directory, recursive=True)
+            if self.local:
+                self._write_local(directory, path, table, dataset)
+            else:
+                pq.write_table(table, path, filesystem=self.fs, **_write_options(dataset))
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"cannot write {self.relative(path)}: {_reason(exc)}") from None
+        return path
+
+    def _write_local(self, directory: str, path: str, table: pa.Table, dataset: str) -> None:
+        temporary = f"{directory}/.{os.path.basename(path)}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}"
+        try:
+            pq.write_table(table, temporary, **_write_options(dataset))
+            _fsync(temporary)
+            os.replace(temporary, path)
+        except BaseException:
+            _remove_quietly(temporary)
+            raise
+        _fsync(directory)
+
+    def list(self, dataset: str, day: date | None = None) -> list[StoredFile]:
+        """Data files of a dataset (one day's partition, or all), temporary files excluded."""
+        directory = self.partition(dataset, day) if day else f"{self.base}/{dataset}"
+        selector = pafs.FileSelector(directory, allow_not_found=True, recursive=day is None)
+        try:
+            infos = self.fs.get_file_info(selector)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"cannot list {self.relative(directory)}: {_reason(exc)}") from None
+        return sorted(
+            (
+                StoredFile(info.path, info.base_name)
+                for info in infos
+                if info.type == pafs.FileType.File
+                and info.base_name.endswith(".parquet")
+                and not info.base_name.startswith(".")
+            ),
+            key=lambda stored: stored.path,
+        )
+
+    def days(self, dataset: str) -> list[date]:
+        selector = pafs.FileSelector(f"{self.base}/{dataset}", allow_not_found=True)
+        days = []
+        for info in self.fs.get_file_info(selector):
+            if info.type == pafs.FileType.Directory and info.base_name.startswith("date="):
+                days.append(date.fromisoformat(info.base_name.removeprefix("date=")))
+        return sorted(days)
+
+    def read(self, path: str) -> pa.Table:
+        try:
+            return pq.read_table(path, filesystem=self.fs)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"cannot read {self.relative(path)}: {_reason(exc)}") from None
+
+    def covers(self, path: str) -> list[str]:
+        """Names of the files a compacted file replaced (empty for any other file)."""
+        metadata = pq.read_schema(path, filesystem=self.fs).metadata or {}
+        raw = metadata.get(COVERS_KEY)
+        return json.loads(raw) if raw else []
+
+    def delete(self, path: str) -> None:
+        try:
+            self.fs.delete_file(path)
+        except FileNotFoundError:
+            pass
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"cannot delete {self.relative(path)}: {_reason(exc)}") from None
+
+    def remove_leftovers(self) -> int:
+        """Delete temporary files a crash left behind; returns how many."""
+        if not self.local or not os.path.isdir(self.base):
+            return 0
+        removed = 0
+        for directory, _, names in os.walk(self.base):
+            for name in names:
+                if name.startswith(".") and name.endswith(TEMPORARY_SUFFIX):
+                    _remove_quietly(os.path.join(directory, name))
+                    removed += 1
+        return removed
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def _checkpoint_path(self, target: str, dataset: str, server_id: str) -> str:
+        return f"{self.base}/{CHECKPOINTS}/{target}/{dataset}/{server_id}.json"
+
+    def read_checkpoint(self, target: str, dataset: str, server_id: str) -> datetime | None:
+        path = self._checkpoint_path(target, dataset, server_id)
+        try:
+            with self.fs.open_input_stream(path) as stream:
+                data = json.loads(stream.read())
+        except FileNotFoundError:
+            return None
+        except (OSError, pa.ArrowException, ValueError) as exc:
+            raise StoreError(f"cannot read checkpoint {self.relative(path)}: {_reason(exc)}") from None
+        return datetime.fromisoformat(data["last_interval_end"]).astimezone(UTC)
+
+    def write_checkpoint(self, target: str, dataset: str, server_id: str, last_end: datetime) -> None:
+        path = self._checkpoint_path(target, dataset, server_id)
+        body = json.dumps({"last_interval_end": last_end.astimezone(UTC).isoformat()}).encode()
+        directory = path.rsplit("/", 1)[0]
+        try:
+            self.fs.create_dir(directory, recursive=True)
+            if self.local:
+                temporary = f"{directory}/.{os.path.basename(path)}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}"
+                try:
+                    with open(temporary, "wb") as handle:
+                        handle.write(body)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    os.replace(temporary, path)
+                except BaseException:
+                    _remove_quietly(temporary)
+                    raise
+            else:
+                with self.fs.open_output_stream(path) as stream:
+                    stream.write(body)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"cannot write checkpoint {self.relative(path)}: {_reason(exc)}") from None
+
+
+def _write_options(dataset: str) -> dict[str, object]:
+    return {"compression": "zstd", "use_dictionary": string_columns(dataset)}
+
+
+def _fsync(path: str) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.remove(path)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = " ".join(str(exc).split())
+    return text[:300] or type(exc).__name__

@@ -1,0 +1,279 @@
+"""The Parquet sink against the simulator: every closed interval exactly once, read back with pandas and DuckDB."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import TIMEZONE, make_settings
+from helpers import parse_samples, series, value
+
+from eocexporter.parquet.schemas import KEYS, SCHEMAS
+
+LOCAL = ZoneInfo(TIMEZONE)
+DAY_START = datetime(2026, 11, 25, tzinfo=LOCAL)  # a local day in Moscow
+DAY_END = DAY_START + timedelta(days=1)
+INTERVALS_PER_DAY = 96
+
+
+def parquet_settings(sim, root: Path, **parquet):
+    options = {"root": str(root), "grace": "1m", **parquet}
+    return make_settings(sim.main_url, parquet=options)
+
+
+async def pass_at(exporter, clock, moment: datetime) -> None:
+    clock.set(moment)
+    await exporter.sink.run_once(exporter.runtimes)
+
+
+def duck(root: Path, dataset: str) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect()
+    connection.execute(
+        f"CREATE VIEW {dataset} AS SELECT * FROM read_parquet('{root}/{dataset}/**/*.parquet', hive_partitioning=true)"
+    )
+    return connection
+
+
+def assert_exactly_once(root: Path, dataset: str) -> int:
+    """count(*) equals count(DISTINCT key): no row written twice. Returns the row count."""
+    key = ", ".join(KEYS[dataset])
+    con = duck(root, dataset)
+    rows, distinct = con.execute(
+        f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {key} FROM {dataset})) FROM {dataset}"
+    ).fetchone()
+    assert rows == distinct
+    return rows
+
+
+def lines_and_classes(sim) -> list[tuple[str, str, str]]:
+    return [
+        (camera.id, zone.id, cls)
+        for camera in sim.installation.cameras
+        if not camera.disabled
+        for zone in camera.zones
+        if zone.is_line
+        for cls in zone.classes
+    ]
+
+
+@pytest.fixture
+async def day_exporter(sim, clock, exporter_factory, tmp_path):
+    """An exporter whose sink started at 00:16 local, writing first the interval 00:00-00:15."""
+    clock.set(DAY_START + timedelta(minutes=16))
+    exporter = exporter_factory(parquet_settings(sim, tmp_path))
+    assert await exporter.collect_once()
+    await exporter.sink.run_once(exporter.runtimes)
+    return exporter
+
+
+async def test_a_day_of_object_counts_adds_up_to_the_days_report(sim, clock, day_exporter, tmp_path) -> None:
+    # Passes at uneven moments: each catches up everything that closed since the previous one.
+    for hours in (3.1, 3.2, 11.5, 24.05):
+        await pass_at(day_exporter, clock, DAY_START + timedelta(hours=hours))
+    rows = assert_exactly_once(tmp_path, "object_counts")
+    assert rows == INTERVALS_PER_DAY * len(lines_and_classes(sim))
+    con = duck(tmp_path, "object_counts")
+    day = (DAY_START.astimezone(UTC), DAY_END.astimezone(UTC))
+    per_line = con.execute(
+        "SELECT camera_id, zone_id, object_class, sum(crossings), count(DISTINCT interval_start) "
+        "FROM object_counts WHERE interval_start >= ? AND interval_end <= ? GROUP BY ALL",
+        list(day),
+    ).fetchall()
+    assert len(per_line) == len(lines_and_classes(sim))
+    naive_start, naive_end = DAY_START.replace(tzinfo=None), DAY_END.replace(tzinfo=None)
+    reports = {}
+    for camera_id, zone_id, cls, crossings, intervals in per_line:
+        if camera_id not in reports:
+            reports[camera_id] = sim.installation.object_report(camera_id, naive_start, naive_end)
+        [zone] = [z for z in reports[camera_id]["Zones"] if z["Id"] == zone_id]
+        assert crossings == zone["TotalCounts"][cls]
+        assert intervals == INTERVALS_PER_DAY
+    # The first interval's start counts are the counters at local midnight, when they reset: zero.
+    first = con.execute(
+        "SELECT sum(start_count) FROM object_counts WHERE interval_start = ?", [day[0]]
+    ).fetchone()[0]
+    assert first == 0
+
+
+async def test_a_day_of_visitor_reports_adds_up_to_the_days_report(
+    sim, clock, day_exporter, tmp_path
+) -> None:
+    await pass_at(day_exporter, clock, DAY_START + timedelta(hours=24, minutes=2))
+    assert_exactly_once(tmp_path, "visitor_reports")
+    frame = pd.read_parquet(tmp_path / "visitor_reports")
+    visitors = [c for c in sim.installation.cameras if c.has_visitor_module and not c.disabled]
+    assert len(frame) == INTERVALS_PER_DAY * len(visitors)
+    totals = frame.groupby("camera_id")[
+        ["total_visitors", "unique_visitors", "gender_female", "age_senior"]
+    ].sum()
+    for camera in visitors:
+        report = sim.installation.visitor_report(
+            camera.id, DAY_START.astimezone(UTC), DAY_END.astimezone(UTC)
+        )
+        row = totals.loc[camera.id]
+        assert row["total_visitors"] == report["TotalVisitors"]
+        assert row["unique_visitors"] == report["UniqueVisitors"]
+        assert row["gender_female"] == report["GenderDistribution"]["Female"]
+        assert row["age_senior"] == report["AgeDistribution"]["Senior"]
+    assert set(frame["camera"]) == {camera.name for camera in visitors}
+
+
+async def test_files_have_the_documented_schema_and_encoding(sim, clock, day_exporter, tmp_path) -> None:
+    await pass_at(day_exporter, clock, DAY_START + timedelta(hours=1, minutes=2))
+    for dataset in ("object_counts", "visitor_reports", "camera_status", "license_usage"):
+        files = sorted((tmp_path / dataset).glob("date=*/*.parquet"))
+        assert files, dataset
+        for path in files:
+            assert pq.read_schema(path).remove_metadata() == SCHEMAS[dataset], path
+            metadata = pq.ParquetFile(path).metadata
+            for column in range(metadata.num_columns):
+                chunk = metadata.row_group(0).column(column)
+                assert chunk.compression == "ZSTD"
+                if SCHEMAS[dataset].field(column).type == "string":
+                    assert "RLE_DICTIONARY" in chunk.encodings or "PLAIN_DICTIONARY" in chunk.encodings
+        frame = pd.read_parquet(tmp_path / dataset)
+        time_column = "interval_start" if dataset in ("object_counts", "visitor_reports") else "ts"
+        assert str(frame[time_column].dtype) == "datetime64[ms, UTC]"
+        # Hive partitions by UTC date of the row's time.
+        assert {f"date={moment.date().isoformat()}" for moment in frame[time_column]} == {
+            path.parent.name for path in files
+        }
+
+
+async def test_interval_files_are_named_by_what_they_hold(sim, clock, day_exporter, tmp_path) -> None:
+    await pass_at(day_exporter, clock, DAY_START + timedelta(minutes=33))
+    main = next(server for server in sim.installation.servers if server.is_main)
+    # 00:00-00:15 local is 21:00-21:15 UTC of the previous day.
+    expected = (
+        tmp_path
+        / "object_counts"
+        / "date=2026-11-24"
+        / f"object_counts__eoc__{main.id}__20261124T2100Z-20261124T2115Z.parquet"
+    )
+    assert expected.exists()
+
+
+async def test_snapshots_of_camera_status_and_licences(sim, clock, exporter_factory, tmp_path) -> None:
+    clock.set(DAY_START + timedelta(minutes=7))
+    exporter = exporter_factory(parquet_settings(sim, tmp_path))
+    assert await exporter.collect_once()
+    await exporter.sink.run_once(exporter.runtimes)
+    frame = pd.read_parquet(tmp_path / "camera_status")
+    assert len(frame) == len(sim.installation.cameras)
+    assert set(frame["ts"]) == {pd.Timestamp(DAY_START + timedelta(minutes=5)).tz_convert("UTC")}
+    enabled = frame[~frame["disabled"]].set_index("camera_id")
+    for camera in sim.installation.cameras:
+        if camera.disabled:
+            assert frame.loc[frame["camera_id"] == camera.id, "status"].isna().all()
+            continue
+        status = sim.installation.camera_status(camera.id)
+        assert enabled.loc[camera.id, "receive_main_mbps"] == status["ReceiveVideoMbps"]
+        assert enabled.loc[camera.id, "camera"] == camera.name
+    licences = pd.read_parquet(tmp_path / "license_usage")
+    main = next(server for server in sim.installation.servers if server.is_main)
+    face = licences[(licences["server_id"] == main.id) & (licences["module"] == "face_detector")]
+    assert face["limit"].tolist() == [sim.installation.license(main.id)["FaceDetectorChannels"]["Total"]]
+    # A pass in the same slot writes nothing new; the next slot writes a second camera snapshot.
+    await pass_at(exporter, clock, DAY_START + timedelta(minutes=9))
+    assert len(list((tmp_path / "camera_status").glob("*/*.parquet"))) == 1
+    await pass_at(exporter, clock, DAY_START + timedelta(minutes=11))
+    assert len(list((tmp_path / "camera_status").glob("*/*.parquet"))) == 2
+
+
+async def test_a_restart_mid_day_leaves_no_gap_and_no_duplicate(
+    sim, clock, day_exporter, exporter_factory, tmp_path
+) -> None:
+    first = day_exporter
+    await pass_at(first, clock, DAY_START + timedelta(hours=11, minutes=40))
+    await first.stop()
+    # Down for a while; the new process starts from the checkpoints on disk.
+    clock.set(DAY_START + timedelta(hours=24, minutes=3))
+    second = exporter_factory(parquet_settings(sim, tmp_path))
+    assert await second.collect_once()
+    await second.sink.run_once(second.runtimes)
+    rows = assert_exactly_once(tmp_path, "object_counts")
+    assert rows == INTERVALS_PER_DAY * len(lines_and_classes(sim))
+    con = duck(tmp_path, "object_counts")
+    starts = [
+        row[0]
+        for row in con.execute("SELECT DISTINCT interval_start FROM object_counts ORDER BY 1").fetchall()
+    ]
+    assert len(starts) == INTERVALS_PER_DAY
+    assert all(b - a == timedelta(minutes=15) for a, b in itertools.pairwise(starts))
+
+
+async def test_a_server_down_for_three_intervals_is_caught_up_when_it_returns(
+    sim, clock, day_exporter, tmp_path
+) -> None:
+    other = next(server for server in sim.installation.servers if not server.is_main)
+    await pass_at(day_exporter, clock, DAY_START + timedelta(hours=1, minutes=2))
+    await sim.faults.server_down(other.id, mode="refuse")
+    await pass_at(day_exporter, clock, DAY_START + timedelta(hours=1, minutes=47))
+    samples = parse_samples(await _render(day_exporter))
+    where = {"dataset": "object_counts", "server_id": other.id}
+    assert value(samples, "eocortex_parquet_backlog_intervals", **where) == 3
+    assert value(samples, "eocortex_parquet_fetch_errors_total", dataset="object_counts") >= 1
+    await sim.faults.server_up(other.id)
+    await pass_at(day_exporter, clock, DAY_START + timedelta(hours=1, minutes=48))
+    samples = parse_samples(await _render(day_exporter))
+    assert value(samples, "eocortex_parquet_backlog_intervals", **where) == 0
+    assert (
+        value(samples, "eocortex_parquet_last_written_timestamp_seconds", **where)
+        == (DAY_START + timedelta(hours=1, minutes=45)).timestamp()
+    )
+    frame = pd.read_parquet(tmp_path / "object_counts", filters=[("server_id", "==", other.id)])
+    assert frame["interval_start"].nunique() == 7
+    assert_exactly_once(tmp_path, "object_counts")
+
+
+async def test_intervals_older_than_the_window_are_skipped_and_counted(
+    sim, clock, day_exporter, tmp_path
+) -> None:
+    exporter = day_exporter
+    await pass_at(exporter, clock, DAY_START + timedelta(minutes=17))
+    # Pretend the exporter was away for 10 days: only the last 7 are caught up.
+    await pass_at(exporter, clock, DAY_START + timedelta(days=10, minutes=2))
+    samples = parse_samples(await _render(exporter))
+    skipped = value(samples, "eocortex_parquet_skipped_intervals_total", dataset="object_counts")
+    servers = len(sim.installation.servers)
+    # From 00:15 on day 0 to the window's start, 00:15 on day 3 (10 days - 7 days, rounded up to a boundary).
+    assert skipped == servers * 3 * INTERVALS_PER_DAY
+    frame = pd.read_parquet(tmp_path / "object_counts", columns=["interval_start", "server_id"])
+    assert (
+        frame.groupby("server_id")["interval_start"].nunique().tolist() == [7 * INTERVALS_PER_DAY] * servers
+    )
+
+
+async def test_sink_metrics_are_exposed(sim, clock, day_exporter, tmp_path) -> None:
+    await pass_at(day_exporter, clock, DAY_START + timedelta(minutes=32))
+    samples = parse_samples(await _render(day_exporter))
+    for dataset in ("object_counts", "visitor_reports", "camera_status", "license_usage"):
+        assert value(samples, "eocortex_parquet_rows_written_total", dataset=dataset) > 0
+        assert value(samples, "eocortex_parquet_files_written_total", dataset=dataset) > 0
+        assert value(samples, "eocortex_parquet_write_errors_total", dataset=dataset) == 0
+    files = len(list((tmp_path / "object_counts").glob("*/*.parquet")))
+    assert value(samples, "eocortex_parquet_files_written_total", dataset="object_counts") == files
+    assert (
+        len(series(samples, "eocortex_parquet_last_written_timestamp_seconds", dataset="object_counts")) == 2
+    )
+
+
+async def test_leftover_temporary_files_are_removed_at_start(sim, clock, exporter_factory, tmp_path) -> None:
+    partition = tmp_path / "object_counts" / "date=2026-11-24"
+    partition.mkdir(parents=True)
+    leftover = partition / ".object_counts__eoc__x__20261124T2100Z-20261124T2115Z.parquet.0123.tmp"
+    leftover.write_bytes(b"PAR1 half a file")
+    exporter = exporter_factory(parquet_settings(sim, tmp_path))
+    await exporter.sink.start()
+    assert not leftover.exists()
+
+
+async def _render(exporter) -> bytes:
+    await exporter.publish_now()
+    return exporter.exposition.body
