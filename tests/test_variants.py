@@ -97,3 +97,22 @@ async def test_documented_distribution_basis_is_exported_as_reported(sim, export
     by_gender = sum(series(samples, "eocortex_visitors_by_gender_total", camera_id=camera.id).values())
     # With uniqueonly=false the parameter table says the breakdown covers all visitors.
     assert by_gender == total
+
+
+async def test_object_counting_under_the_other_spelling(sim, exporter_factory) -> None:
+    # A server that only knows api/object_counting/... (the reference's headings, Q1).
+    sim.faults.set_error_rate("api/objects_counting/current_counters", 1.0, status=404)
+    baseline_lines = None
+    exporter = exporter_factory(make_settings(sim.main_url))
+    for _ in range(2):
+        assert await exporter.collect_once()
+        samples = parse_samples(exporter.exposition.body)
+        lines = series(samples, "eocortex_object_counting_line_crossings_total")
+        assert lines
+        baseline_lines = baseline_lines or lines
+        assert lines == baseline_lines
+    servers = len(sim.installation.servers)
+    log = [entry.template for entry in sim.request_log if "counting" in (entry.template or "")]
+    # The first cycle tries both spellings; the second goes straight to the one that answered.
+    assert log.count("api/objects_counting/current_counters") == servers
+    assert log.count("api/object_counting/current_counters") == 2 * servers

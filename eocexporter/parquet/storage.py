@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -51,7 +52,8 @@ class ParquetStore:
             self.fs: pafs.FileSystem = pafs.S3FileSystem(
                 access_key=s3.access_key,
                 secret_key=s3.secret(),
-                region=s3.region,
+                # MinIO and Ceph answer any region; naming one spares the SDK a lookup elsewhere.
+                region=s3.region or ("us-east-1" if s3.endpoint_override else None),
                 endpoint_override=s3.endpoint_override,
                 scheme=s3.scheme,
             )
@@ -214,6 +216,10 @@ def _remove_quietly(path: str) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    # pyarrow's errors carry the errno in their text only: "... Detail: [errno 28] No space left ...".
+    errno = re.search(r"\[errno (\d+)\]", str(exc))
+    if errno:
+        return os.strerror(int(errno.group(1)))
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = " ".join(str(exc).split())
