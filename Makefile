@@ -18,6 +18,8 @@ test: $(INSTALLED) tools lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python tools/render_rules.py --check
+	$(BIN)/python tools/build_dashboards.py --check
 
 # Regenerate the golden exposition after an intended change of the output, then review the diff.
 golden: $(INSTALLED)

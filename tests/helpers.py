@@ -27,16 +27,24 @@ def check_golden(path: Path, actual: bytes) -> None:
     )
 
 
-def promtool_path() -> str:
-    """The promtool binary; under CI its absence is a failure, elsewhere a skip."""
-    path = shutil.which("promtool")
+def tool_path(name: str) -> str:
+    """A binary of Debian's prometheus package; under CI its absence is a failure, elsewhere a skip."""
+    path = shutil.which(name)
     if path is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(
-                "promtool not found but CI=true: install Debian's prometheus package (`make test` does)"
+                f"{name} not found but CI=true: install Debian's prometheus package (`make test` does)"
             )
-        pytest.skip("promtool not installed (CI=true makes this a failure); `make test` installs it")
+        pytest.skip(f"{name} not installed (CI=true makes this a failure); `make test` installs it")
     return path
+
+
+def promtool_path() -> str:
+    return tool_path("promtool")
+
+
+def prometheus_path() -> str:
+    return tool_path("prometheus")
 
 
 def parse_samples(body: bytes) -> dict[tuple[str, Labels], float]:
