@@ -9,11 +9,13 @@ emitted twice. Nothing from the API ever becomes a metric name.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.utils import floatToGoString
 
@@ -47,6 +49,16 @@ _CLIENT = (
 )
 
 
+def render_metric(family: Metric) -> str:
+    """One family through prometheus-client's own encoder."""
+
+    class _One:
+        def collect(self) -> list[Metric]:
+            return [family]
+
+    return generate_latest(_One()).decode("utf-8")  # type: ignore[arg-type]
+
+
 def _bool(flag: bool) -> float:
     return 1.0 if flag else 0.0
 
@@ -78,6 +90,22 @@ class _Family:
             family.add_metric(values, self._series[values])
         return family
 
+    def write(self, out: list[str], escape: Callable[[str], str]) -> None:
+        """Append this family's text, byte for byte what generate_latest makes of :meth:`build`."""
+        if not self._series:
+            return
+        name = self._name + "_total" if self._factory is CounterMetricFamily else self._name
+        kind = "counter" if self._factory is CounterMetricFamily else "gauge"
+        out.append(f"# HELP {name} {_escape_help(self._documentation)}\n# TYPE {name} {kind}\n")
+        # generate_latest writes labels sorted by name; the series stay sorted by their values. One format
+        # template per family puts each escaped value in its place in a single C-level call per series.
+        order = sorted(range(len(self._labels)), key=lambda index: self._labels[index])
+        labels = ",".join(f'{self._labels[index]}="{{{index}}}"' for index in order)
+        line = (f"{name}{{{{{labels}}}}} " if labels else f"{name} ").format
+        series = self._series
+        for values in sorted(series):
+            out.append(f"{line(*map(escape, values))}{_go_float(series[values])}\n")
+
 
 class _Histogram:
     def __init__(self, name: str, documentation: str, labels: tuple[str, ...]):
@@ -103,6 +131,12 @@ class _Histogram:
             buckets.append(("+Inf", float(data.count)))
             family.add_metric(values, buckets, sum_value=float(data.sum))
         return family
+
+    def write(self, out: list[str], escape: Callable[[str], str]) -> None:
+        # Few series (one per endpoint): the generic path through generate_latest costs nothing here.
+        family = self.build()
+        if family is not None:
+            out.append(render_metric(family))
 
 
 def _gauge(name: str, documentation: str, labels: tuple[str, ...]) -> _Family:
@@ -347,13 +381,59 @@ class _Families:
         return [family for family in built if family is not None]
 
 
-def metric_families(snapshot: ExporterSnapshot) -> list[Metric]:
-    """Every metric family for ``snapshot``, deterministic for equal snapshots."""
+_GO_FLOATS: dict[float, str] = {}
+
+
+def _go_float(value: float) -> str:
+    """floatToGoString, remembered for the values that recur (0, 1, small counts)."""
+    text = _GO_FLOATS.get(value)
+    if text is None:
+        text = floatToGoString(value)
+        # -0.0 equals 0.0 as a key but prints differently: leave signed zeros out.
+        if len(_GO_FLOATS) < 4096 and (value or math.copysign(1.0, value) > 0):
+            _GO_FLOATS[value] = text
+    return text
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", r"\\").replace("\n", r"\n")
+
+
+def _label_escaper() -> Callable[[str], str]:
+    """Escapes label values as generate_latest does, remembering each: ids recur in many families."""
+    cache: dict[str, str] = {}
+
+    def escape(value: str) -> str:
+        escaped = cache.get(value)
+        if escaped is None:
+            escaped = cache[value] = value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+        return escaped
+
+    return escape
+
+
+def render_text(snapshot: ExporterSnapshot) -> bytes:
+    """The text exposition of ``snapshot``, written directly: the same bytes as generate_latest over
+    :func:`metric_families`, without building a prometheus-client sample object per series."""
+    families = _collect(snapshot)
+    out: list[str] = []
+    escape = _label_escaper()
+    for family in vars(families).values():
+        family.write(out, escape)
+    return "".join(out).encode("utf-8")
+
+
+def _collect(snapshot: ExporterSnapshot) -> _Families:
     families = _Families()
     families.build_info.add((snapshot.version, snapshot.python_version), 1)
     for target in sorted(snapshot.targets, key=lambda target: target.target):
         _add_target(families, target)
-    return families.build()
+    return families
+
+
+def metric_families(snapshot: ExporterSnapshot) -> list[Metric]:
+    """Every metric family for ``snapshot``, deterministic for equal snapshots."""
+    return _collect(snapshot).build()
 
 
 def _by_key(mapping: Mapping[str, _V]) -> Iterable[tuple[str, _V]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import Metric
 
-from eocexporter.exposition.families import metric_families
+from eocexporter.exposition.families import render_text
 from eocexporter.snapshot import ExporterSnapshot
 
 # What generate_latest writes is the classic text format 0.0.4 (legacy metric names, no UTF-8 escaping
@@ -51,8 +51,12 @@ def render_families(families: Iterable[Metric]) -> bytes:
 
 
 def render(snapshot: ExporterSnapshot) -> bytes:
-    """The text exposition (format 0.0.4) of ``snapshot``; equal snapshots give equal bytes."""
-    return render_families(metric_families(snapshot))
+    """The text exposition (format 0.0.4) of ``snapshot``; equal snapshots give equal bytes.
+
+    Written directly by :func:`render_text` (a test holds it byte-equal to :func:`render_families` over
+    :func:`metric_families`, i.e. to prometheus-client's own encoder): at 10,000 cameras that takes a
+    fraction of the time and none of the per-sample objects."""
+    return render_text(snapshot)
 
 
 def compress(body: bytes) -> bytes:
