@@ -49,10 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--listen", metavar="HOST:PORT", help=f"where to serve /metrics (default 0.0.0.0:{DEFAULT_PORT})"
     )
+    _shard_arguments(run)
     run.set_defaults(handler=_run)
 
     once = commands.add_parser("once", help="collect once from every target, print the exposition, exit")
     _config_argument(once)
+    _shard_arguments(once)
     once.set_defaults(handler=_once)
 
     check = commands.add_parser("check-config", help="validate the configuration and exit")
@@ -102,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--timezone", default="Europe/Moscow", help="simulated servers' time zone")
     demo.set_defaults(handler=_demo)
     return parser
+
+
+def _shard_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shard-index", metavar="N", help="this replica's shard, 0-based, or a pod name ending in -N"
+    )
+    parser.add_argument("--shard-count", type=int, metavar="N", help="how many replicas share the work")
 
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
@@ -228,7 +237,7 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _load(args, listen=args.listen)
+    settings = _load(args, listen=args.listen, shard_index=args.shard_index, shard_count=args.shard_count)
     if settings is None:
         return EXIT_CONFIG
     configure_logging(settings.log_level)

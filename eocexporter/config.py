@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -330,6 +331,26 @@ class Settings(BaseSettings):
     # collector's intervals, so a short blip does not make series vanish and reset alerts' `for:`.
     stale_after_intervals: int = Field(3, ge=0, le=100)
     parquet: ParquetConfig = ParquetConfig()
+    # This replica's share of the work (docs/scaling.md). The index may be given as a StatefulSet pod name
+    # ("eocexporter-2"), whose ordinal is the index.
+    shard_index: int = Field(0, ge=0)
+    shard_count: int = Field(1, ge=1, le=1024)
+
+    @field_validator("shard_index", mode="before")
+    @classmethod
+    def _ordinal_of_pod_name(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            match = re.fullmatch(r".*-(\d+)", value.strip())
+            if not match:
+                raise ValueError("expected a number or a StatefulSet pod name ending in -<ordinal>")
+            return int(match.group(1))
+        return value
+
+    @model_validator(mode="after")
+    def _index_within_count(self) -> Settings:
+        if self.shard_index >= self.shard_count:
+            raise ValueError(f"shard_index {self.shard_index} is not below shard_count {self.shard_count}")
+        return self
 
     @field_validator("listen")
     @classmethod
@@ -355,9 +376,22 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Environment wins over the file (init kwargs carry the YAML), as operators override a mounted
-        # config file with container environment variables.
-        return (env_settings, init_settings)
+        # Command-line flags win over the environment, which wins over the file (init kwargs carry the
+        # YAML), as operators override a mounted config file with container environment variables.
+        return (_CommandLine(settings_cls), env_settings, init_settings)
+
+
+_COMMAND_LINE: ContextVar[dict[str, Any] | None] = ContextVar("command_line", default=None)
+
+
+class _CommandLine(PydanticBaseSettingsSource):
+    """Options given as command-line flags (``run --listen``, ``--shard-index``)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return (_COMMAND_LINE.get() or {}).get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_COMMAND_LINE.get() or {})
 
 
 def split_listen(value: str) -> tuple[str, int]:
@@ -386,20 +420,24 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         if not isinstance(loaded, dict):
             raise ConfigError(f"config file {config_file}: expected a mapping at the top level")
         data.update(loaded)
-    data.update({key: value for key, value in overrides.items() if value is not None})
+    flags = {key: value for key, value in overrides.items() if value is not None}
+    token = _COMMAND_LINE.set(flags)
     try:
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+    finally:
+        _COMMAND_LINE.reset(token)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
     """One line: ``option.path: reason; other.option: reason`` — never the input value."""
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
-        location = ".".join(str(part) for part in error["loc"]) or "config"
+        location = ".".join(str(part) for part in error["loc"])
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown option"
-        problems.append(f"{location}: {message}")
+        # A check across options names them in its message.
+        problems.append(f"{location}: {message}" if location else message)
     return "; ".join(problems)

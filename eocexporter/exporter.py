@@ -49,6 +49,7 @@ class Exporter:
         self._dirty = asyncio.Event()
         self._published = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
+        self._probes: dict[str, tuple[int, Exposition]] = {}  # target -> (version rendered, exposition)
 
     @property
     def job_names(self) -> list[str]:
@@ -63,6 +64,20 @@ class Exporter:
             version=__version__,
             python_version=platform.python_version(),
         )
+
+    async def target_exposition(self, name: str) -> Exposition | None:
+        """One target's series, rendered at most once per published version; None if no such target."""
+        if not any(runtime.target.name == name for runtime in self.runtimes):
+            return None
+        version = self.version
+        cached = self._probes.get(name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        snapshot = self.snapshot()
+        one = replace(snapshot, targets=tuple(t for t in snapshot.targets if t.target == name))
+        exposition = await asyncio.to_thread(build_exposition, one)
+        self._probes[name] = (version, exposition)
+        return exposition
 
     def ready(self) -> bool:
         return all(runtime.ready(self.job_names) for runtime in self.runtimes)

@@ -22,8 +22,9 @@ from eocexporter.client.http import EocortexClient
 from eocexporter.collectors.base import CollectContext, Collector, ServerTarget
 from eocexporter.config import CollectorConfig, Settings, TargetConfig
 from eocexporter.discovery import discover, server_urls
-from eocexporter.model import Topology
+from eocexporter.model import Server, Topology
 from eocexporter.ongoing import OngoingFailures
+from eocexporter.sharding import Shard
 from eocexporter.snapshot import CollectorRun, TargetSnapshot
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class TargetRuntime:
     ) -> None:
         self.target = target
         self.settings = settings
+        self.shard = Shard(settings.shard_index, settings.shard_count)
         self.now = now
         self.client = client or EocortexClient(target)
         self.topology: Topology | None = None
@@ -115,7 +117,7 @@ class TargetRuntime:
             server.server_id: asyncio.create_task(
                 collector.collect(ctx, ServerTarget(server, self.urls[server.server_id]))
             )
-            for server in topology.servers
+            for server in self.polled_servers()
         }
         done, pending = (
             await asyncio.wait(tasks.values(), timeout=config.deadline) if tasks else (set(), set())
@@ -180,17 +182,28 @@ class TargetRuntime:
     def ready(self, names: list[str]) -> bool:
         return all(name in self.runs for name in names)
 
+    def polled_servers(self) -> list[Server]:
+        """The servers this replica polls: all of them, or its shard's share."""
+        if self.topology is None:
+            return []
+        return [s for s in self.topology.servers if self.shard.owns_server(self.target.name, s.server_id)]
+
     def latest(self, name: str) -> dict[str, Any]:
         """The latest complete section of collector ``name`` per server."""
         return {server_id: kept.section for server_id, kept in sorted(self.sections.get(name, {}).items())}
 
     def snapshot(self) -> TargetSnapshot:
         latest = self.latest
+        owner = self.shard.owns_target(self.target.name)
         return TargetSnapshot(
             target=self.target.name,
-            up=self.up,
-            topology=self.topology,
-            servers_up=dict(sorted(self.server_answered.items())),
+            up=self.up if owner else None,
+            topology=self.topology if owner else None,
+            servers_up={
+                server_id: answered
+                for server_id, answered in sorted(self.server_answered.items())
+                if self.shard.owns_server(self.target.name, server_id)
+            },
             collectors=dict(sorted(self.runs.items())),
             api=self.client.stats.snapshot(),
             cameras=latest("cameras"),

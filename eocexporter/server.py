@@ -9,6 +9,7 @@ from aiohttp import web
 
 from eocexporter import __version__
 from eocexporter.exporter import Exporter
+from eocexporter.exposition import Exposition
 
 EXPORTER_KEY = web.AppKey("exporter", Exporter)
 
@@ -17,6 +18,7 @@ def create_app(exporter: Exporter) -> web.Application:
     app = web.Application()
     app[EXPORTER_KEY] = exporter
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/probe", probe)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/ready", ready)
     app.router.add_get("/", landing_page)
@@ -24,7 +26,23 @@ def create_app(exporter: Exporter) -> web.Application:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    exposition = request.app[EXPORTER_KEY].exposition
+    return _serve(request, request.app[EXPORTER_KEY].exposition)
+
+
+async def probe(request: web.Request) -> web.Response:
+    """``/probe?target=NAME``: one target's series, for Prometheus set-ups that list each Eocortex
+    installation as a scrape target (the blackbox_exporter pattern). Served from the same background data
+    as /metrics; rendered once per update per target, never per scrape."""
+    name = request.query.get("target")
+    if not name:
+        return web.Response(status=400, text="missing parameter target\n")
+    exposition = await request.app[EXPORTER_KEY].target_exposition(name)
+    if exposition is None:
+        return web.Response(status=404, text=f"unknown target {name!r}\n")
+    return _serve(request, exposition)
+
+
+def _serve(request: web.Request, exposition: Exposition) -> web.Response:
     headers = {"Content-Type": exposition.content_type, "Vary": "Accept-Encoding"}
     if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
         headers["Content-Encoding"] = "gzip"
@@ -92,7 +110,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
 <body><h1>eocexporter {html.escape(__version__)}</h1>
 <p>Prometheus exporter for the Eocortex video management system.</p>
 <ul><li><a href="/metrics">/metrics</a></li><li><a href="/healthz">/healthz</a></li>
-<li><a href="/ready">/ready</a></li></ul>
+<li><a href="/ready">/ready</a></li>
+<li><code>/probe?target=NAME</code>: one target's series</li></ul>
 <h2>Targets</h2>
 <table><tr><th>target</th><th>main server</th><th>state</th><th>servers</th><th>collectors</th>
 <th>last error</th></tr>

@@ -56,7 +56,7 @@ class ParquetDatasetStats:
     write_errors: int
     fetch_errors: int
     skipped_intervals: int  # closed intervals given up because they fell out of the catch-up window
-    # server_id ("" for snapshot datasets) -> unix seconds: end of the last interval / time of the last snapshot
+    # server_id -> unix seconds: end of the last interval written / time of the last snapshot written
     last_written: Mapping[str, float] = field(default_factory=dict)
     backlog: Mapping[str, int] = field(default_factory=dict)  # server_id -> closed intervals not yet written
 
@@ -70,7 +70,9 @@ class TargetSnapshot:
     """
 
     target: str
-    up: bool  # the last discovery run reached the main server and authenticated
+    # The last discovery run reached the main server and authenticated. None (like topology) on a shard
+    # that does not own the target: exactly one shard reports the target-wide series.
+    up: bool | None
     topology: Topology | None
     servers_up: Mapping[str, bool]  # server_id -> its api/ answered in the last cycle
     collectors: Mapping[str, CollectorRun]  # collector name -> last run

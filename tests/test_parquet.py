@@ -180,10 +180,11 @@ async def test_snapshots_of_camera_status_and_licences(sim, clock, exporter_fact
     face = licences[(licences["server_id"] == main.id) & (licences["module"] == "face_detector")]
     assert face["limit"].tolist() == [sim.installation.license(main.id)["FaceDetectorChannels"]["Total"]]
     # A pass in the same slot writes nothing new; the next slot writes a second camera snapshot.
+    servers = len(sim.installation.servers)
     await pass_at(exporter, clock, DAY_START + timedelta(minutes=9))
-    assert len(list((tmp_path / "camera_status").glob("*/*.parquet"))) == 1
+    assert len(list((tmp_path / "camera_status").glob("*/*.parquet"))) == servers
     await pass_at(exporter, clock, DAY_START + timedelta(minutes=11))
-    assert len(list((tmp_path / "camera_status").glob("*/*.parquet"))) == 2
+    assert len(list((tmp_path / "camera_status").glob("*/*.parquet"))) == 2 * servers
 
 
 async def test_a_restart_mid_day_leaves_no_gap_and_no_duplicate(

@@ -366,8 +366,8 @@ class _Families:
         )
         self.parquet_last_written = _gauge(
             "eocortex_parquet_last_written_timestamp_seconds",
-            "End of the last report interval written per server, or time of the last snapshot written"
-            ' (server_id="") for snapshot datasets; unix seconds.',
+            "End of the last report interval written per server, or time of the server's last snapshot"
+            " for snapshot datasets; unix seconds.",
             (t, p, "server_id"),
         )
         self.parquet_backlog = _gauge(
@@ -442,7 +442,8 @@ def _by_key(mapping: Mapping[str, _V]) -> Iterable[tuple[str, _V]]:
 
 def _add_target(f: _Families, snap: TargetSnapshot) -> None:
     t = snap.target
-    f.up.add((t,), _bool(snap.up))
+    if snap.up is not None:  # None: another shard reports this target's own series
+        f.up.add((t,), _bool(snap.up))
     for server_id, up in _by_key(snap.servers_up):
         f.server_up.add((t, server_id), _bool(up))
     for name, run in _by_key(snap.collectors):

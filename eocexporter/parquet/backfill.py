@@ -143,7 +143,7 @@ def _plan(
                 day = interval.start.date()
                 if (dataset, day) not in present:
                     present[(dataset, day)] = present_names(store, dataset, day)
-                for server in runtime.topology.servers:
+                for server in runtime.polled_servers():
                     name = report_file_name(dataset, runtime.target.name, server.server_id, interval)
                     target = ServerTarget(server, runtime.urls[server.server_id])
                     plan.append((runtime, dataset, target, interval, name in present[(dataset, day)]))

@@ -47,8 +47,8 @@ def report_file_name(dataset: str, target: str, server_id: str, interval: Interv
     return f"{dataset}__{target}__{server_id}__{interval.key()}.parquet"
 
 
-def snapshot_file_name(dataset: str, target: str, ts: datetime) -> str:
-    return f"{dataset}__{target}__{ts.strftime('%Y%m%dT%H%MZ')}.parquet"
+def snapshot_file_name(dataset: str, target: str, server_id: str, ts: datetime) -> str:
+    return f"{dataset}__{target}__{server_id}__{ts.strftime('%Y%m%dT%H%MZ')}.parquet"
 
 
 @dataclass
@@ -112,7 +112,7 @@ class ParquetSink:
         if runtime.topology is not None:
             for dataset in REPORT_DATASETS:
                 if getattr(self.config.datasets, dataset).enabled:
-                    for server in runtime.topology.servers:
+                    for server in runtime.polled_servers():
                         target = ServerTarget(server, runtime.urls[server.server_id])
                         jobs.append(self._catch_up(runtime, dataset, target))
         await asyncio.gather(*jobs)
@@ -217,21 +217,28 @@ class ParquetSink:
             sections = runtime.latest(collector)
             if not sections:
                 continue  # nothing collected yet (or the collector is off)
-            table = build(name, slot, sections)
             counters = self._counters_for(name, dataset)
-            try:
-                await asyncio.to_thread(
-                    self.store.write, dataset, slot.date(), snapshot_file_name(dataset, name, slot), table
+            written = True
+            # One file per server, like the report datasets: shards that poll different servers of one
+            # target never write the same file.
+            for server_id, section in sections.items():
+                table = build(name, slot, {server_id: section})
+                file_name = snapshot_file_name(dataset, name, server_id, slot)
+                try:
+                    await asyncio.to_thread(self.store.write, dataset, slot.date(), file_name, table)
+                except StoreError as exc:
+                    counters.write_errors += 1
+                    self._failures.failed(f"{name}:{dataset}", f"parquet: {exc}", logging.ERROR)
+                    written = False
+                    continue
+                counters.rows_written += table.num_rows
+                counters.files_written += 1
+                counters.last_written[server_id] = slot.timestamp()
+            if written:
+                self._failures.succeeded(
+                    f"{name}:{dataset}", f"parquet: target {name}, {dataset}: writing again"
                 )
-            except StoreError as exc:
-                counters.write_errors += 1
-                self._failures.failed(f"{name}:{dataset}", f"parquet: {exc}", logging.ERROR)
-                continue
-            self._failures.succeeded(f"{name}:{dataset}", f"parquet: target {name}, {dataset}: writing again")
-            self._last_slot[(name, dataset)] = slot
-            counters.rows_written += table.num_rows
-            counters.files_written += 1
-            counters.last_written[""] = slot.timestamp()
+                self._last_slot[(name, dataset)] = slot
 
     # ---- helpers -------------------------------------------------------------------------------
 
