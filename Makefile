@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint tools golden clean
+.PHONY: demo test lint tools golden clean sync-chart image
 
 demo: $(INSTALLED)
 	$(BIN)/eocexporter demo
@@ -20,10 +20,19 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check .
 	$(BIN)/python tools/render_rules.py --check
 	$(BIN)/python tools/build_dashboards.py --check
+	$(BIN)/python tools/sync_chart.py --check
 
 # Regenerate the golden exposition after an intended change of the output, then review the diff.
 golden: $(INSTALLED)
 	EOCEXPORTER_UPDATE_GOLDEN=1 $(BIN)/pytest -q -k golden
+
+# Copy alerts/ and dashboards/ into the Helm chart; set its appVersion and the Dockerfile's VERSION.
+sync-chart: $(INSTALLED)
+	$(BIN)/python tools/sync_chart.py
+
+# The container image (needs a Docker engine, which the project's machines do not have).
+image:
+	docker build -t eocexporter:local .
 
 tools:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \

@@ -43,8 +43,14 @@ from prometheus_client.parser import text_string_to_metric_families
 HERE = Path(__file__).resolve().parent
 TICKS = os.sysconf("SC_CLK_TCK")
 CYCLE_INTERVAL = 30.0  # seconds between camera cycles: long enough for 10,000 cameras with room to spare
-TARGETS = {"cycle_ratio": 1.5, "cpu_us_per_camera": 150.0, "p50_ms": 20.0, "p99_ms": 100.0,
-           "rss_mb": 250.0, "growth": 1.2}
+TARGETS = {
+    "cycle_ratio": 1.5,
+    "cpu_us_per_camera": 150.0,
+    "p50_ms": 20.0,
+    "p99_ms": 100.0,
+    "rss_mb": 250.0,
+    "growth": 1.2,
+}
 
 
 @dataclass
@@ -122,7 +128,9 @@ async def wait_http(url: str, attempts: int = 300) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
-async def cycle_end(http: aiohttp.ClientSession, url: str, after: float, timeout: float) -> tuple[float, float]:
+async def cycle_end(
+    http: aiohttp.ClientSession, url: str, after: float, timeout: float
+) -> tuple[float, float]:
     """Poll /metrics until the cameras collector's last success is newer than `after`: (timestamp, duration)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -173,9 +181,22 @@ def run_wrk(port: int, camera_ids: list[str], concurrency: int, seconds: int, wo
         "end\n"
     )
     output = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(concurrency), "-d", f"{seconds}s", "-s", str(paths),
-         f"http://127.0.0.1:{port}"],
-        capture_output=True, text=True, timeout=seconds + 60, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(concurrency),
+            "-d",
+            f"{seconds}s",
+            "-s",
+            str(paths),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
     ).stdout
     for line in output.splitlines():
         if line.startswith("Requests/sec:"):
@@ -212,9 +233,24 @@ async def measure(cameras: int, concurrency: int, cycles: int, workdir: Path) ->
     result = Result(cameras, concurrency)
     sim_port, exporter_port = free_port(), free_port()
     simulator = subprocess.Popen(
-        [sys.executable, "-m", "eocexporter", "simulate", "--listen", f"127.0.0.1:{sim_port}",
-         "--servers", "1", "--cameras", str(cameras), "--seed", "1", "--timezone", "Europe/Moscow"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "eocexporter",
+            "simulate",
+            "--listen",
+            f"127.0.0.1:{sim_port}",
+            "--servers",
+            "1",
+            "--cameras",
+            str(cameras),
+            "--seed",
+            "1",
+            "--timezone",
+            "Europe/Moscow",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     exporter = None
     try:
@@ -236,7 +272,8 @@ collectors:
         )
         exporter = subprocess.Popen(
             [sys.executable, "-m", "eocexporter", "run", "--config", str(config)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         metrics = f"http://127.0.0.1:{exporter_port}/metrics"
         await wait_http(f"http://127.0.0.1:{exporter_port}/healthz")
@@ -287,24 +324,40 @@ def verdict(ok: bool) -> str:
 
 
 def report(results: list[Result]) -> str:
-    lines = ["| figure | " + " | ".join(f"{r.cameras:,} cameras" for r in results) + " |",
-             "|---|" + "---|" * len(results)]
+    lines = [
+        "| figure | " + " | ".join(f"{r.cameras:,} cameras" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+    ]
 
     def row(label: str, values: list[str]) -> None:
         lines.append(f"| {label} | " + " | ".join(values) + " |")
 
     row("series in the exposition", [f"{r.series:,}" for r in results])
     row("camera cycle, wall (median)", [f"{r.cycle:.2f} s" for r in results])
-    row("wrk, same requests, same concurrency", [f"{r.wrk_seconds:.2f} s ({r.wrk_rate:,.0f} req/s)" for r in results])
+    row(
+        "wrk, same requests, same concurrency",
+        [f"{r.wrk_seconds:.2f} s ({r.wrk_rate:,.0f} req/s)" for r in results],
+    )
     row("ratio exporter / wrk", [f"{r.cycle / r.wrk_seconds:.2f}" for r in results])
     row("exporter CPU per cycle (median)", [f"{statistics.median(r.cpu_per_cycle):.2f} s" for r in results])
     row("exporter CPU per camera per cycle", [f"{r.cpu_us_per_camera:.0f} µs" for r in results])
     for kind in ("plain", "gzip"):
-        row(f"/metrics {kind} p50 / p99 ({len(results[0].latencies[kind])}+ scrapes)",
-            [f"{percentile(r.latencies[kind], 0.5):.1f} / {percentile(r.latencies[kind], 0.99):.1f} ms" for r in results])
-    row("exposition size plain / gzip", [f"{r.size_plain / 2**20:.1f} MiB / {r.size_gzip / 2**20:.2f} MiB" for r in results])
+        row(
+            f"/metrics {kind} p50 / p99 ({len(results[0].latencies[kind])}+ scrapes)",
+            [
+                f"{percentile(r.latencies[kind], 0.5):.1f} / {percentile(r.latencies[kind], 0.99):.1f} ms"
+                for r in results
+            ],
+        )
+    row(
+        "exposition size plain / gzip",
+        [f"{r.size_plain / 2**20:.1f} MiB / {r.size_gzip / 2**20:.2f} MiB" for r in results],
+    )
     row("exporter peak RSS", [f"{r.rss_mb:.0f} MB" for r in results])
-    row("naive: render per scrape (median)", [f"{statistics.median(r.naive_render_ms):.0f} ms" for r in results])
+    row(
+        "naive: render per scrape (median)",
+        [f"{statistics.median(r.naive_render_ms):.0f} ms" for r in results],
+    )
     row("naive: memory of its metric objects", [f"{r.naive_memory_mb:.0f} MB" for r in results])
     largest = max(results, key=lambda r: r.cameras)
     smallest = min(results, key=lambda r: r.cameras)
@@ -312,15 +365,24 @@ def report(results: list[Result]) -> str:
     all_latency = largest.latencies["plain"] + largest.latencies["gzip"]
     p50, p99 = percentile(all_latency, 0.5), percentile(all_latency, 0.99)
     checks = [
-        ("status cycle within 1.5x of wrk", f"{largest.cycle / largest.wrk_seconds:.2f}x",
-         largest.cycle / largest.wrk_seconds <= TARGETS["cycle_ratio"]),
-        ("<= 150 µs exporter CPU per camera per cycle", f"{largest.cpu_us_per_camera:.0f} µs",
-         largest.cpu_us_per_camera <= TARGETS["cpu_us_per_camera"]),
+        (
+            "status cycle within 1.5x of wrk",
+            f"{largest.cycle / largest.wrk_seconds:.2f}x",
+            largest.cycle / largest.wrk_seconds <= TARGETS["cycle_ratio"],
+        ),
+        (
+            "<= 150 µs exporter CPU per camera per cycle",
+            f"{largest.cpu_us_per_camera:.0f} µs",
+            largest.cpu_us_per_camera <= TARGETS["cpu_us_per_camera"],
+        ),
         ("/metrics p50 < 20 ms during collection", f"{p50:.1f} ms", p50 < TARGETS["p50_ms"]),
         ("/metrics p99 < 100 ms during collection", f"{p99:.1f} ms", p99 < TARGETS["p99_ms"]),
         ("peak RSS < 250 MB", f"{largest.rss_mb:.0f} MB", largest.rss_mb < TARGETS["rss_mb"]),
-        (f"cost per camera at {largest.cameras:,} <= 1.2x that at {smallest.cameras:,}", f"{growth:.2f}x",
-         growth <= TARGETS["growth"]),
+        (
+            f"cost per camera at {largest.cameras:,} <= 1.2x that at {smallest.cameras:,}",
+            f"{growth:.2f}x",
+            growth <= TARGETS["growth"],
+        ),
     ]
     lines += ["", f"Targets at {largest.cameras:,} cameras:", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {name} | {value} | {verdict(ok)} |" for name, value, ok in checks]
