@@ -11,11 +11,13 @@ are joined from the _info metrics with `* on(...) group_left(...)`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated import generator_main
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "dashboards"
@@ -815,21 +817,7 @@ def render_all() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
-    args = parser.parse_args(argv)
-    stale = []
-    for name, text in render_all().items():
-        path = OUTPUT / name
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(name)
-        if not args.check:
-            path.write_text(text, encoding="utf-8")
-    if args.check and stale:
-        print(f"out of date: {', '.join(stale)}; run tools/build_dashboards.py", file=sys.stderr)
-        return 1
-    return 0
+    return generator_main(__doc__.splitlines()[0], render_all, OUTPUT, argv)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,15 @@ placeholder or a threshold no template uses is an error, so the file of threshol
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated import generator_main
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "alerts" / "src"
@@ -90,21 +92,7 @@ def render_all() -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
-    args = parser.parse_args(argv)
-    stale = []
-    for name, text in render_all().items():
-        path = OUTPUT / name
-        if path.exists() and path.read_text(encoding="utf-8") == text:
-            continue
-        stale.append(name)
-        if not args.check:
-            path.write_text(text, encoding="utf-8")
-    if args.check and stale:
-        print(f"out of date: {', '.join(stale)}; run tools/render_rules.py", file=sys.stderr)
-        return 1
-    return 0
+    return generator_main(__doc__.splitlines()[0], render_all, OUTPUT, argv)
 
 
 if __name__ == "__main__":

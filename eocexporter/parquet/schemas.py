@@ -32,15 +32,20 @@ VISITOR_BREAKDOWN: tuple[tuple[str, str, str], ...] = (
     ("emotion", "Negative", "emotion_negative"),
 )
 
+# The columns every report row starts with: which interval, and which camera of which server.
+_REPORT_CAMERA: tuple[tuple[str, pa.DataType], ...] = (
+    ("interval_start", TIMESTAMP),
+    ("interval_end", TIMESTAMP),
+    ("target", pa.string()),
+    ("server_id", pa.string()),
+    ("camera_id", pa.string()),
+    ("camera", pa.string()),
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     OBJECT_COUNTS: pa.schema(
         [
-            ("interval_start", TIMESTAMP),
-            ("interval_end", TIMESTAMP),
-            ("target", pa.string()),
-            ("server_id", pa.string()),
-            ("camera_id", pa.string()),
-            ("camera", pa.string()),
+            *_REPORT_CAMERA,
             ("zone_id", pa.string()),
             ("zone", pa.string()),
             ("object_class", pa.string()),
@@ -50,12 +55,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
     VISITOR_REPORTS: pa.schema(
         [
-            ("interval_start", TIMESTAMP),
-            ("interval_end", TIMESTAMP),
-            ("target", pa.string()),
-            ("server_id", pa.string()),
-            ("camera_id", pa.string()),
-            ("camera", pa.string()),
+            *_REPORT_CAMERA,
             ("total_visitors", pa.int64()),
             ("unique_visitors", pa.int64()),
             *((column, pa.int64()) for _, _, column in VISITOR_BREAKDOWN),
