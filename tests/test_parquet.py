@@ -278,3 +278,19 @@ async def test_leftover_temporary_files_are_removed_at_start(sim, clock, exporte
 async def _render(exporter) -> bytes:
     await exporter.publish_now()
     return exporter.exposition.body
+
+
+async def test_skipped_intervals_are_counted_once_even_while_fetching_fails(
+    sim, clock, day_exporter, tmp_path
+) -> None:
+    exporter = day_exporter
+    sim.faults.set_error_rate("api/objects_counting/report", 1.0, status=500)
+    sim.faults.set_error_rate("api/object_counting/report", 1.0, status=500)
+    for minutes in (2, 3, 4):
+        await pass_at(exporter, clock, DAY_START + timedelta(days=10, minutes=minutes))
+    samples = parse_samples(await _render(exporter))
+    servers = len(sim.installation.servers)
+    assert value(samples, "eocortex_parquet_skipped_intervals_total", dataset="object_counts") == (
+        servers * 3 * INTERVALS_PER_DAY
+    )
+    assert value(samples, "eocortex_parquet_fetch_errors_total", dataset="object_counts") == 3 * servers

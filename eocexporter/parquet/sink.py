@@ -150,6 +150,14 @@ class ParquetSink:
                 lost,
             )
             start = oldest
+            # Given up for good: counted once, and not again on the next pass or after a restart.
+            self._checkpoints[(name, dataset, server_id)] = oldest
+            try:
+                await asyncio.to_thread(self.store.write_checkpoint, name, dataset, server_id, oldest)
+            except StoreError as exc:
+                counters.write_errors += 1
+                self._failures.failed(f"{name}:{dataset}:{server_id}", f"parquet: {exc}", logging.ERROR)
+                return
         due = list(intervals_between(start, due_end, length, zone))
         counters.backlog[server_id] = len(due)
         fetcher = self._fetcher(name)
