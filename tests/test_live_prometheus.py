@@ -104,7 +104,15 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
         installation.force_status(healthy, "Ok")
         installation.expire_licence_soon(3 * 86400)
 
-        exporter = Exporter(make_settings(sim.main_url, collectors=INTERVALS))
+        # The Parquet sink on as well (one-minute intervals, ten of them to catch up), for its panels.
+        parquet = {
+            "root": str(tmp / "parquet"),
+            "report_interval": "1m",
+            "grace": "5s",
+            "initial_catch_up": "10m",
+            "check_every": "1s",
+        }
+        exporter = Exporter(make_settings(sim.main_url, collectors=INTERVALS, parquet=parquet))
         exporter.start()
         runner, exporter_port = await start_site(create_app(exporter), "127.0.0.1", 0)
         config = {

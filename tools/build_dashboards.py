@@ -797,6 +797,62 @@ def exporter() -> Dashboard:
         unit="percentunit",
         defaults={"min": 0},
     )
+    d.row("Parquet sink (with parquet.root set)")
+    d.panel(
+        "timeseries",
+        "Parquet rows written",
+        "Rows per second the Parquet sink writes, by dataset (docs/parquet.md). No data while the sink is off.",
+        [
+            query(
+                f"sum by (target, dataset) (rate(eocortex_parquet_rows_written_total{{{T}}}[$__rate_interval]))",
+                "{{target}} {{dataset}}",
+            )
+        ],
+        unit="short",
+    )
+    d.panel(
+        "timeseries",
+        "Parquet errors",
+        "Files or checkpoints that could not be written (disk full, read-only, store down), and report"
+        " intervals that could not be fetched, per interval of the graph.",
+        [
+            query(
+                f"sum by (target, dataset) (increase(eocortex_parquet_write_errors_total{{{T}}}[$__rate_interval]))",
+                "write {{target}} {{dataset}}",
+            ),
+            query(
+                f"sum by (target, dataset) (increase(eocortex_parquet_fetch_errors_total{{{T}}}[$__rate_interval]))",
+                "fetch {{target}} {{dataset}}",
+            ),
+        ],
+        unit="short",
+        defaults={"min": 0},
+    )
+    d.panel(
+        "timeseries",
+        "Parquet catch-up backlog",
+        "Closed report intervals not yet written, per server: rises during an outage, falls as it catches up.",
+        [
+            query(
+                f"sum by (target, dataset) (eocortex_parquet_backlog_intervals{{{T}}})",
+                "{{target}} {{dataset}}",
+            )
+        ],
+        unit="short",
+        defaults={"min": 0},
+    )
+    d.panel(
+        "timeseries",
+        "Age of the Parquet data",
+        "Seconds since the end of the last report interval (or the last snapshot) written, per dataset.",
+        [
+            query(
+                f"time() - min by (target, dataset) (eocortex_parquet_last_written_timestamp_seconds{{{T}}})",
+                "{{target}} {{dataset}}",
+            )
+        ],
+        unit="s",
+    )
     return d
 
 
