@@ -157,7 +157,7 @@ def _check_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     enabled = [
         name
-        for name in ("cameras", "object_counting", "visitors", "licenses")
+        for name in ("cameras", "object_counting", "visitors", "licenses", "archiving")
         if getattr(settings.collectors, name).enabled
     ]
     names = ", ".join(target.name for target in settings.targets) or "none"

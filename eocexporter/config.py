@@ -194,6 +194,10 @@ class LicensesCollectorConfig(CollectorConfig):
     interval: Duration = 300.0
 
 
+class ArchivingCollectorConfig(CollectorConfig):
+    interval: Duration = 600.0
+
+
 class DiscoveryConfig(CollectorConfig):
     interval: Duration = 15.0
 
@@ -204,6 +208,7 @@ class CollectorsConfig(_Strict):
     object_counting: ObjectCountingCollectorConfig = ObjectCountingCollectorConfig()
     visitors: VisitorsCollectorConfig = VisitorsCollectorConfig()
     licenses: LicensesCollectorConfig = LicensesCollectorConfig()
+    archiving: ArchivingCollectorConfig = ArchivingCollectorConfig()
 
     @field_validator("discovery")
     @classmethod

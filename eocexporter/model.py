@@ -74,6 +74,15 @@ class CameraStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraArchiving:
+    """``ArchiveSettings`` of ``configure/channels/{id}``: how the camera is recorded."""
+
+    camera_id: str
+    mode: str  # ArchivingMode: AlwaysOn, MDandManual, OnlyManual, BySchedule, or as reported
+    disabled: bool  # ArchivingDisabled
+
+
+@dataclass(frozen=True, slots=True)
 class CountingZone:
     """One entry of ``Zones`` in ``api/objects_counting/current_counters``."""
 
@@ -115,6 +124,11 @@ class LineReport:
 class CamerasSection:
     cameras: tuple[Camera, ...]
     statuses: tuple[CameraStatus, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivingSection:
+    cameras: tuple[CameraArchiving, ...]
 
 
 @dataclass(frozen=True, slots=True)

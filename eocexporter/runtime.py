@@ -208,6 +208,7 @@ class TargetRuntime:
             api=self.client.stats.snapshot(),
             cameras=latest("cameras"),
             licenses=latest("licenses"),
+            archiving=latest("archiving"),
             object_counting=latest("object_counting"),
             visitors=latest("visitors"),
             last_error=self.last_error,

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from eocexporter.model import (
+    ArchivingSection,
     CamerasSection,
     LicenseSection,
     ObjectCountingSection,
@@ -79,6 +80,7 @@ class TargetSnapshot:
     api: ApiStats
     cameras: Mapping[str, CamerasSection] = field(default_factory=dict)  # server_id -> section
     licenses: Mapping[str, LicenseSection] = field(default_factory=dict)
+    archiving: Mapping[str, ArchivingSection] = field(default_factory=dict)
     object_counting: Mapping[str, ObjectCountingSection] = field(default_factory=dict)
     visitors: Mapping[str, VisitorsSection] = field(default_factory=dict)
     last_error: str | None = None  # one line, secrets already removed; for the landing page

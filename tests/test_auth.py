@@ -113,9 +113,13 @@ async def test_user_without_configure_rights_falls_back_to_the_main_servers_api(
     polled = {dict(k)["camera_id"] for k in series(samples, "eocortex_camera_info")}
     assert polled == {camera.id for camera in sim.installation.cameras if camera.server_id == main.id}
     assert series(samples, "eocortex_server_license_channels_limit") == {}
+    # Archiving settings live in configure/ too: none, and not a failure.
+    assert series(samples, "eocortex_camera_archiving_info") == {}
+    assert value(samples, "eocortex_collector_success", collector="archiving") == 1
     assert series(samples, "eocortex_license_channels_limit", server_id=main.id)
     # Said once in the log, however many cycles run.
     assert caplog.text.count("may not read configure/servers (403)") == 1
+    assert caplog.text.count("may not read configure/channels (403)") == 1
 
 
 def test_credentials_are_encoded_as_the_reference_shows() -> None:

@@ -189,7 +189,7 @@ async def test_visitor_counters_restart_at_local_midnight(sim, exporter_factory,
 async def test_exporter_self_metrics(sim, exporter_factory) -> None:
     ok, samples = await collect(sim, exporter_factory)
     assert ok
-    for collector in ("discovery", "cameras", "object_counting", "visitors", "licenses"):
+    for collector in ("discovery", "cameras", "object_counting", "visitors", "licenses", "archiving"):
         assert value(samples, "eocortex_collector_success", collector=collector) == 1
         assert value(samples, "eocortex_collector_duration_seconds", collector=collector) > 0
         assert (
@@ -212,6 +212,25 @@ async def test_exporter_self_metrics(sim, exporter_factory) -> None:
         "webapi/license",
         "api/objects_counting/current_counters",
         "api/unique_visitor/report",
+        "configure/channels/{id}",
     }
     [build] = series(samples, "eocortex_exporter_build_info")
     assert dict(build)["version"]
+
+
+async def test_archiving_settings_equal_configure_channels(sim, exporter_factory) -> None:
+    ok, samples = await collect(sim, exporter_factory)
+    assert ok
+    modes = set()
+    for camera in sim.installation.cameras:
+        labels = {"target": "eoc", "camera_id": camera.id}
+        if camera.disabled:
+            assert series(samples, "eocortex_camera_archiving_info", **labels) == {}
+            continue
+        settings = sim.installation.configure_channel(camera)["ArchiveSettings"]
+        [info] = series(samples, "eocortex_camera_archiving_info", **labels)
+        assert dict(info)["mode"] == settings["ArchivingMode"]
+        modes.add(settings["ArchivingMode"])
+        enabled = value(samples, "eocortex_camera_archiving_enabled", **labels)
+        assert enabled == float(not settings["ArchivingDisabled"])
+    assert {"AlwaysOn", "MDandManual"} <= modes

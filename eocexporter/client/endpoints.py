@@ -2,6 +2,7 @@
 
 CONFIGURE_SERVERS = "configure/servers"
 API_CHANNELS = "api/channels"
+CONFIGURE_CHANNEL = "configure/channels/{id}"
 API_CHANNEL_STATUS = "api/channels/{id}/status"
 WEBAPI_LICENSE = "webapi/license"
 # The reference spells this module's path both ways (digest Q1); its example URLs use the first.

@@ -93,6 +93,15 @@ class _ChannelStatus(_Payload):
     Status: Text = ""
 
 
+class _ArchiveSettings(_Payload):
+    ArchivingMode: Text = ""
+    ArchivingDisabled: Bool = False
+
+
+class _ChannelSettings(_Payload):
+    ArchiveSettings: _ArchiveSettings | None = None
+
+
 class _ModuleLicense(_Payload):
     OnServer: Int = 0
     Used: Int = 0
@@ -166,6 +175,7 @@ _SERVERS = TypeAdapter(list[_Server])
 _CHANNELS = TypeAdapter(list[_Channel])
 _STATUS = TypeAdapter(_ChannelStatus)
 _LICENSE = TypeAdapter(_License)
+_CHANNEL_SETTINGS = TypeAdapter(_ChannelSettings)
 _MODULE_LICENSE = TypeAdapter(_ModuleLicense)
 _COUNTERS = TypeAdapter(list[_CameraCounters])
 _VISITORS = TypeAdapter(_VisitorReport)
@@ -229,6 +239,15 @@ def parse_status(payload: Any, camera_id: str) -> model.CameraStatus:
         receive_main_mbps=status.ReceiveVideoMbps,
         receive_alt_mbps=status.ReceiveAltVideoMbps,
         write_mbps=status.WriteVideoMbps,
+    )
+
+
+def parse_archiving(payload: Any, camera_id: str) -> model.CameraArchiving:
+    """``ArchiveSettings`` of ``configure/channels/{id}`` (L1105-1161). ``ArchivingDisabled`` is described
+    as "archiving is enabled" (L1107, Q22); we read the name, which the example's values agree with."""
+    settings = _validate(_CHANNEL_SETTINGS, payload).ArchiveSettings or _ArchiveSettings()
+    return model.CameraArchiving(
+        camera_id=camera_id, mode=settings.ArchivingMode, disabled=settings.ArchivingDisabled
     )
 
 

@@ -7,8 +7,9 @@ the latest complete section per server; a collector never touches prometheus-cli
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -65,3 +66,31 @@ async def list_cameras(client: EocortexClient, target: ServerTarget) -> list[Cam
     server_id = target.server.server_id
     payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
     return read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)
+
+
+async def per_camera(
+    ctx: CollectContext, cameras: list[Camera], fetch: Callable[[Camera], Awaitable[T | None]]
+) -> list[T]:
+    """``fetch`` for every camera, at most ``max_concurrency`` at a time; the results that are not None.
+
+    A fixed pool of workers, not one task per camera: at most max_concurrency requests of one server wait
+    on the target's connection pool, so another collector's request queues behind a few of these rather
+    than behind thousands. The pool stops at the first failure (``fetch`` returns None for a camera that
+    is simply gone): the server's section is incomplete anyway, and the scheduler keeps the previous one.
+    """
+    results: list[T] = []
+    pending = iter(cameras)
+
+    async def worker() -> None:
+        for camera in pending:  # a shared iterator: each camera is taken by exactly one worker
+            result = await fetch(camera)
+            if result is not None:
+                results.append(result)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(ctx.client.target.max_concurrency, len(cameras))):
+                group.create_task(worker())
+    except BaseExceptionGroup as failures:
+        raise failures.exceptions[0] from None
+    return results

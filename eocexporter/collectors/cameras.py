@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from urllib.parse import quote
 
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound
 from eocexporter.client.payloads import parse_status
-from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, read_payload
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera, read_payload
 from eocexporter.config import CamerasCollectorConfig
 from eocexporter.model import Camera, CamerasSection, CameraStatus
 
@@ -21,27 +20,7 @@ class CamerasCollector:
         config = ctx.config
         include_disabled = isinstance(config, CamerasCollectorConfig) and config.status_of_disabled
         polled = [camera for camera in cameras if include_disabled or not camera.disabled]
-        statuses: list[CameraStatus] = []
-        pending = iter(polled)
-
-        async def worker() -> None:
-            for camera in pending:  # a shared iterator: each camera is taken by exactly one worker
-                status = await self._status(ctx, target, camera)
-                if status is not None:
-                    statuses.append(status)
-
-        # A fixed pool of workers, not one task per camera: at most max_concurrency requests of this
-        # server wait on the target's connection pool, so another collector's request queues behind a
-        # few status requests rather than behind thousands. The TaskGroup stops the pool at the first
-        # failure other than "camera gone": the section is incomplete anyway, and the scheduler keeps
-        # the previous complete one.
-        workers = min(ctx.client.target.max_concurrency, len(polled))
-        try:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(worker())
-        except BaseExceptionGroup as failures:
-            raise failures.exceptions[0] from None
+        statuses = await per_camera(ctx, polled, lambda camera: self._status(ctx, target, camera))
         return CamerasSection(
             cameras=tuple(sorted(cameras, key=_by_id)),
             statuses=tuple(sorted(statuses, key=lambda status: status.camera_id)),

@@ -44,6 +44,7 @@ _CAMERAS = _polled("cameras")
 _LICENSES = _polled("licenses")
 _OBJECT_COUNTING = _polled("object_counting")
 _VISITORS = _polled("visitors")
+_ARCHIVING = _polled("archiving")
 _CLIENT = (
     " Counted by the exporter's client since it started; published when a background collector run ends."
 )
@@ -298,6 +299,18 @@ class _Families:
             "1 if the camera's alternative stream is enabled (AltEnabled), 0 if not." + _CAMERAS,
             (t, "camera_id"),
         )
+        self.camera_archiving_info = _gauge(
+            "eocortex_camera_archiving_info",
+            "Always 1; the camera's recording mode (configure/channels/{id} ArchiveSettings.ArchivingMode:"
+            " AlwaysOn, MDandManual, OnlyManual, BySchedule)." + _ARCHIVING,
+            (t, "camera_id", "mode"),
+        )
+        self.camera_archiving_enabled = _gauge(
+            "eocortex_camera_archiving_enabled",
+            "0 if recording to the archive is switched off for the camera (ArchiveSettings.ArchivingDisabled),"
+            " 1 if not." + _ARCHIVING,
+            (t, "camera_id"),
+        )
         self.line_crossings = _counter(
             "eocortex_object_counting_line_crossings",
             "Objects that crossed the counting line since the counter's last scheduled reset"
@@ -533,6 +546,10 @@ def _add_cameras(f: _Families, snap: TargetSnapshot) -> None:
             f.camera_receive.add((t, cid, "alt"), status.receive_alt_mbps * BYTES_PER_SECOND_PER_MBPS)
             f.camera_write.add((t, cid), status.write_mbps * BYTES_PER_SECOND_PER_MBPS)
             f.camera_alt_stream.add((t, cid), _bool(status.alt_enabled))
+    for _sid, archiving_section in _by_key(snap.archiving):
+        for archiving in archiving_section.cameras:
+            f.camera_archiving_info.add((t, archiving.camera_id, archiving.mode), 1)
+            f.camera_archiving_enabled.add((t, archiving.camera_id), _bool(not archiving.disabled))
 
 
 def _add_object_counting(f: _Families, snap: TargetSnapshot) -> None:

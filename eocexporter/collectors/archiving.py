@@ -1,0 +1,50 @@
+"""How each camera is recorded (``configure/channels/{id}``, ``ArchiveSettings``).
+
+A camera that records on motion, on schedule or by hand legitimately writes nothing most of the time;
+the NotRecording alert needs to know which cameras are meant to record always. The settings live in
+``configure/``, on the main server, one request per camera, and change rarely: the default interval is
+ten minutes. A user without configuration rights gets 403: no archiving series, not a failure.
+
+The collector runs per server like the others (so sharded replicas split the work): it lists the server's
+cameras from the server's own ``api/channels`` and asks the main server about each.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from eocexporter.client import endpoints
+from eocexporter.client.errors import ApiForbidden, ApiNotFound
+from eocexporter.client.payloads import parse_archiving
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera, read_payload
+from eocexporter.model import ArchivingSection, Camera, CameraArchiving
+
+
+class ArchivingCollector:
+    name = "archiving"
+
+    async def collect(self, ctx: CollectContext, target: ServerTarget) -> ArchivingSection:
+        cameras = [camera for camera in await list_cameras(ctx.client, target) if not camera.disabled]
+        try:
+            settings = await per_camera(ctx, cameras, lambda camera: self._settings(ctx, target, camera))
+        except ApiForbidden:
+            ctx.warn_once(
+                f"archiving:{ctx.client.target.name}",
+                f"target {ctx.client.target.name}: user {ctx.client.target.username!r} may not read "
+                "configure/channels (403); no archiving settings",
+            )
+            return ArchivingSection(cameras=())
+        return ArchivingSection(cameras=tuple(sorted(settings, key=lambda item: item.camera_id)))
+
+    async def _settings(
+        self, ctx: CollectContext, target: ServerTarget, camera: Camera
+    ) -> CameraArchiving | None:
+        endpoint = endpoints.CONFIGURE_CHANNEL
+        path = f"configure/channels/{quote(camera.camera_id, safe='')}"
+        try:
+            payload = await ctx.client.get_json(ctx.client.target.url, endpoint, path)
+        except ApiNotFound:
+            return None  # removed since the listing
+        return read_payload(
+            ctx.client, endpoint, target.server.server_id, parse_archiving, payload, camera.camera_id
+        )
