@@ -268,6 +268,7 @@ collectors:
   object_counting: {{enabled: false, interval: 60s}}
   visitors: {{enabled: false, interval: 60s}}
   licenses: {{enabled: false, interval: 300s}}
+  archiving: {{enabled: false, interval: 600s}}
 """
         )
         exporter = subprocess.Popen(
