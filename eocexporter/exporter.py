@@ -30,6 +30,9 @@ from eocexporter.snapshot import ExporterSnapshot
 
 log = logging.getLogger(__name__)
 
+# At most one render per this many seconds (or half the shortest collector interval, if shorter).
+MAX_RENDER_PAUSE_SECONDS = 2.0
+
 # The first runs of a target's collectors are spread over this many seconds after its first discovery,
 # so a restart does not fire every collector of every target at the same instant.
 FIRST_RUN_SPREAD_SECONDS = 1.0
@@ -50,6 +53,11 @@ class Exporter:
         self._published = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
         self._probes: dict[str, tuple[int, Exposition]] = {}  # target -> (version rendered, exposition)
+        shortest = min(
+            [settings.collectors.discovery.interval] + [cfg.interval for _, cfg in self.collectors]
+        )
+        self._render_pause = min(MAX_RENDER_PAUSE_SECONDS, shortest / 2)
+        self._published_ready = False
 
     @property
     def job_names(self) -> list[str]:
@@ -79,8 +87,13 @@ class Exporter:
         self._probes[name] = (version, exposition)
         return exposition
 
-    def ready(self) -> bool:
+    def collected_once(self) -> bool:
+        """Every enabled job of every target has run at least once."""
         return all(runtime.ready(self.job_names) for runtime in self.runtimes)
+
+    def ready(self) -> bool:
+        """The exposition being served includes the first run of every job (what /ready reports)."""
+        return self._published_ready
 
     # ---- one-shot collection (the `once` command and tests) ------------------------------------
 
@@ -97,8 +110,10 @@ class Exporter:
         return all(results)
 
     async def publish_now(self) -> None:
+        complete = self.collected_once()  # judged before the snapshot is taken, so it covers them all
         exposition = await asyncio.to_thread(build_exposition, self.snapshot())
         await self._swap(exposition)
+        self._published_ready = self._published_ready or complete
 
     async def _swap(self, exposition: Exposition) -> None:
         async with self._published:
@@ -200,6 +215,9 @@ class Exporter:
                 await self.publish_now()
             except Exception:
                 log.exception("rendering the exposition failed; serving the previous one")
+            # Runs that end meanwhile are rendered together: with several collectors and targets on
+            # staggered phases, one render per run would cost a render per run at 10,000 cameras.
+            await asyncio.sleep(self._render_pause)
 
 
 def _stable_fraction(*parts: str) -> float:
