@@ -162,3 +162,38 @@ def test_missing_config_file_is_one_line() -> None:
     assert result.stderr == (
         "eocexporter: config error: config file /nonexistent/eocexporter.yml: No such file or directory\n"
     )
+
+
+def test_parquet_sink_is_off_without_a_root_and_configurable_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(None).parquet.enabled is False
+    monkeypatch.setenv("EOCEXPORTER_PARQUET__ROOT", "s3://analytics/eocortex")
+    monkeypatch.setenv("EOCEXPORTER_PARQUET__REPORT_INTERVAL", "1h")
+    monkeypatch.setenv("EOCEXPORTER_PARQUET__DATASETS__CAMERA_STATUS__INTERVAL", "10m")
+    parquet = load_settings(None).parquet
+    assert (parquet.root, parquet.report_interval, parquet.catch_up_window) == (
+        "s3://analytics/eocortex",
+        3600,
+        7 * 86400,
+    )
+    assert parquet.datasets.camera_status.interval == 600
+    assert parquet.datasets.license_usage.interval == 3600
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        (
+            "report_interval",
+            "7m",
+            "parquet.report_interval: must be whole minutes that divide a day: 1m, 5m, 15m, 30m, 1h, ... 24h",
+        ),
+        ("root", "ftp://host/x", "parquet.root: use a local directory or s3://bucket/prefix"),
+        ("root", "s3://", "parquet.root: s3:// needs a bucket: s3://bucket/prefix"),
+    ],
+)
+def test_bad_parquet_options_name_themselves(option: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, parquet={option: value})
+    assert str(caught.value) == message
