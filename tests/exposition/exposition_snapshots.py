@@ -182,3 +182,11 @@ def samples(body: bytes, name: str) -> dict[tuple[tuple[str, str], ...], float]:
 def populated() -> ExporterSnapshot:
     """Both targets above: everything the renderer can emit, plus a target that is down."""
     return snapshot_of(populated_target(), down_target())
+
+
+def awkward_snapshot(status: str = "Reconnecting", write_mbps: float = 0.5) -> ExporterSnapshot:
+    """One camera whose name (and, if given, status) needs every escape the text format has."""
+    name = 'Камера "1" \\ вход\nвторая'
+    camera_status = CameraStatus(CAM_1, status, True, 0.5, 0.25, write_mbps)
+    section = CamerasSection(cameras=(Camera(CAM_1, name, False, MAIN),), statuses=(camera_status,))
+    return snapshot_of(dataclasses.replace(populated_target(), cameras={MAIN: section}))
