@@ -4,7 +4,7 @@
 so either can change alone; ``build_exposition`` is what the scheduler calls once per new snapshot.
 """
 
-from eocexporter.exposition.families import BYTES_PER_SECOND_PER_MBPS, metric_families
+from eocexporter.exposition.families import BYTES_PER_SECOND_PER_MBPS, metric_families, render_families
 from eocexporter.exposition.labels import feature_label, module_label, snake_case
 from eocexporter.exposition.render import (
     CONTENT_TYPE,
@@ -13,7 +13,6 @@ from eocexporter.exposition.render import (
     build_exposition,
     compress,
     render,
-    render_families,
 )
 
 __all__ = [

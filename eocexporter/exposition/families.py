@@ -50,14 +50,19 @@ _CLIENT = (
 )
 
 
-def render_metric(family: Metric) -> str:
-    """One family through prometheus-client's own encoder."""
+class _Collected:
+    """The smallest thing generate_latest accepts: an object whose collect() yields the families."""
 
-    class _One:
-        def collect(self) -> list[Metric]:
-            return [family]
+    def __init__(self, families: Iterable[Metric]):
+        self._families = families
 
-    return generate_latest(_One()).decode("utf-8")  # type: ignore[arg-type]
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def render_families(families: Iterable[Metric]) -> bytes:
+    """Families through prometheus-client's own encoder (the reference :func:`render_text` matches)."""
+    return generate_latest(_Collected(families))  # type: ignore[arg-type]
 
 
 def _bool(flag: bool) -> float:
@@ -137,7 +142,7 @@ class _Histogram:
         # Few series (one per endpoint): the generic path through generate_latest costs nothing here.
         family = self.build()
         if family is not None:
-            out.append(render_metric(family))
+            out.append(render_families([family]).decode("utf-8"))
 
 
 def _gauge(name: str, documentation: str, labels: tuple[str, ...]) -> _Family:
