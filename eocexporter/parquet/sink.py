@@ -85,7 +85,6 @@ class ParquetSink:
         self._last_slot: dict[tuple[str, str], datetime] = {}
         self._fetchers: dict[str, ReportFetcher] = {}
         self._failures = OngoingFailures(log)
-        self._warned: set[str] = set()
 
     # ---- public --------------------------------------------------------------------------------
 
@@ -160,7 +159,7 @@ class ParquetSink:
                 return
         due = list(intervals_between(start, due_end, length, zone))
         counters.backlog[server_id] = len(due)
-        fetcher = self._fetcher(name)
+        fetcher = self._fetcher(runtime)
         key = f"{name}:{dataset}:{server_id}"
         for interval in due:
             try:
@@ -253,12 +252,9 @@ class ParquetSink:
     def _counters_for(self, target: str, dataset: str) -> _Counters:
         return self._counters.setdefault((target, dataset), _Counters())
 
-    def _fetcher(self, target: str) -> ReportFetcher:
-        if target not in self._fetchers:
-            self._fetchers[target] = ReportFetcher(self._warn_once)
-        return self._fetchers[target]
-
-    def _warn_once(self, key: str, message: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            log.warning("%s", message)
+    def _fetcher(self, runtime: TargetRuntime) -> ReportFetcher:
+        name = runtime.target.name
+        if name not in self._fetchers:
+            # The runtime's warn-once memory: a quirk already reported by a collector is not repeated.
+            self._fetchers[name] = ReportFetcher(runtime.warn_once)
+        return self._fetchers[name]
