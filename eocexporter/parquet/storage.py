@@ -17,6 +17,7 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -81,23 +82,13 @@ class ParquetStore:
         try:
             self.fs.create_dir(directory, recursive=True)
             if self.local:
-                self._write_local(directory, path, table, dataset)
+                options = _write_options(dataset)
+                _replace_atomically(path, lambda temporary: pq.write_table(table, temporary, **options))
             else:
                 pq.write_table(table, path, filesystem=self.fs, **_write_options(dataset))
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"cannot write {self.relative(path)}: {_reason(exc)}") from None
         return path
-
-    def _write_local(self, directory: str, path: str, table: pa.Table, dataset: str) -> None:
-        temporary = f"{directory}/.{os.path.basename(path)}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}"
-        try:
-            pq.write_table(table, temporary, **_write_options(dataset))
-            _fsync(temporary)
-            os.replace(temporary, path)
-        except BaseException:
-            _remove_quietly(temporary)
-            raise
-        _fsync(directory)
 
     def list(self, dataset: str, day: date | None = None) -> list[StoredFile]:
         """Data files of a dataset (one day's partition, or all), temporary files excluded."""
@@ -181,16 +172,7 @@ class ParquetStore:
         try:
             self.fs.create_dir(directory, recursive=True)
             if self.local:
-                temporary = f"{directory}/.{os.path.basename(path)}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}"
-                try:
-                    with open(temporary, "wb") as handle:
-                        handle.write(body)
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                    os.replace(temporary, path)
-                except BaseException:
-                    _remove_quietly(temporary)
-                    raise
+                _replace_atomically(path, lambda temporary: Path(temporary).write_bytes(body))
             else:
                 with self.fs.open_output_stream(path) as stream:
                     stream.write(body)
@@ -200,6 +182,22 @@ class ParquetStore:
 
 def _write_options(dataset: str) -> dict[str, object]:
     return {"compression": "zstd", "use_dictionary": string_columns(dataset)}
+
+
+def _replace_atomically(path: str, write: Callable[[str], object]) -> None:
+    """``write`` a temporary dot-name beside ``path``, flush it to disk, rename it into place, and flush the
+    directory: readers see the old file or the new one, never half of one; a crash leaves only a
+    temporary file, which :meth:`ParquetStore.remove_leftovers` deletes."""
+    directory, name = os.path.split(path)
+    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex}{TEMPORARY_SUFFIX}")
+    try:
+        write(temporary)
+        _fsync(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    _fsync(directory)
 
 
 def _fsync(path: str) -> None:
