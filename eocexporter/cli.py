@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from eocexporter import __version__
+from eocexporter.collectors import all_collectors
 from eocexporter.config import DEFAULT_PORT, ConfigError, Settings, load_settings, split_listen
 from eocexporter.exporter import Exporter
 from eocexporter.parquet.backfill import BackfillError, backfill
@@ -157,7 +158,7 @@ def _check_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     enabled = [
         name
-        for name in ("cameras", "object_counting", "visitors", "licenses", "archiving")
+        for name in (collector.name for collector in all_collectors())
         if getattr(settings.collectors, name).enabled
     ]
     names = ", ".join(target.name for target in settings.targets) or "none"
