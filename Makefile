@@ -21,6 +21,7 @@ lint: $(INSTALLED)
 	$(BIN)/python tools/render_rules.py --check
 	$(BIN)/python tools/build_dashboards.py --check
 	$(BIN)/python tools/sync_chart.py --check
+	$(BIN)/python tools/metrics_doc.py --check
 
 # Regenerate the golden exposition after an intended change of the output, then review the diff.
 golden: $(INSTALLED)

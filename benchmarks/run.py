@@ -14,6 +14,11 @@ exporter (`eocexporter run`, only discovery and the cameras collector), and meas
 - the same exposition the naive way — prometheus-client labelled metrics, rendered on each scrape —
   as a reference: its render time per scrape and the memory its metric objects take.
 
+With ``--encoder`` it measures, instead, the exporter's hand-written text encoder against
+prometheus-client's own classes and ``generate_latest`` over the same series: the exporter runs with its
+default configuration (every collector on) until /ready, and its exposition is read back into the
+exporter's series types; both encoders then render it, and must give the same bytes.
+
 Results are printed as Markdown (and written to --out); docs/benchmarks.md keeps one run. Every loop is
 bounded in count and time, and all traffic stays on 127.0.0.1.
 """
@@ -39,6 +44,9 @@ from pathlib import Path
 import aiohttp
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+
+from eocexporter.exposition.encoder import encode, reference_encode
+from eocexporter.exposition.family import Family, SeriesSet
 
 HERE = Path(__file__).resolve().parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -229,29 +237,140 @@ def naive_reference(exposition: bytes, result: Result, renders: int = 5) -> None
         result.naive_render_ms.append((time.perf_counter() - started) * 1000)
 
 
-async def measure(cameras: int, concurrency: int, cycles: int, workdir: Path) -> Result:
-    result = Result(cameras, concurrency)
-    sim_port, exporter_port = free_port(), free_port()
-    simulator = subprocess.Popen(
+def start_simulator(cameras: int, port: int) -> subprocess.Popen[bytes]:
+    """``eocexporter simulate``: one server holding every camera, on 127.0.0.1:``port``."""
+    return subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "eocexporter",
-            "simulate",
-            "--listen",
-            f"127.0.0.1:{sim_port}",
-            "--servers",
-            "1",
-            "--cameras",
-            str(cameras),
-            "--seed",
-            "1",
-            "--timezone",
-            "Europe/Moscow",
+            *(sys.executable, "-m", "eocexporter", "simulate", "--listen", f"127.0.0.1:{port}"),
+            *("--servers", "1", "--cameras", str(cameras), "--seed", "1", "--timezone", "Europe/Moscow"),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def start_exporter(config: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "eocexporter", "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(*processes: subprocess.Popen[bytes] | None) -> None:
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.terminate()
+            process.wait(30)
+
+
+@dataclass
+class EncoderResult:
+    cameras: int
+    series: int = 0
+    size: int = 0
+    encoder_ms: list[float] = field(default_factory=list)
+    reference_ms: list[float] = field(default_factory=list)
+
+
+def series_of(exposition: bytes) -> SeriesSet:
+    """The gauges and counters of an exposition as the exporter's own series (histograms, a handful of
+    series that both encoders write with generate_latest, are left out)."""
+    declared: list[tuple[Family, list[tuple[tuple[str, ...], float]]]] = []
+    for parsed in text_string_to_metric_families(exposition.decode()):
+        if parsed.type not in ("gauge", "counter") or not parsed.samples:
+            continue
+        labels = tuple(parsed.samples[0].labels)
+        family = Family(parsed.name, parsed.type, parsed.documentation, labels)
+        rows = [(tuple(sample.labels[name] for name in labels), sample.value) for sample in parsed.samples]
+        declared.append((family, rows))
+    series = SeriesSet(family for family, _ in declared)
+    for family, rows in declared:
+        for values, value in rows:
+            series.add(family, values, value)
+    return series
+
+
+def compare_encoders(exposition: bytes, result: EncoderResult, renders: int = 5) -> None:
+    series = series_of(exposition)
+    result.series = sum(len(by_labels) for _, by_labels in series.items())
+    ours = encode(series)
+    if ours != reference_encode(series.items()):
+        raise AssertionError("the hand-written encoder and generate_latest disagree")
+    result.size = len(ours)
+    for _ in range(renders):
+        gc.collect()
+        started = time.perf_counter()
+        encode(series)
+        result.encoder_ms.append((time.perf_counter() - started) * 1000)
+        gc.collect()
+        started = time.perf_counter()
+        reference_encode(series.items())
+        result.reference_ms.append((time.perf_counter() - started) * 1000)
+
+
+async def measure_encoder(cameras: int, workdir: Path) -> EncoderResult:
+    """The exporter with its default configuration against one simulated server: its first complete
+    exposition, through both encoders."""
+    result = EncoderResult(cameras)
+    sim_port, exporter_port = free_port(), free_port()
+    simulator = start_simulator(cameras, sim_port)
+    exporter = None
+    try:
+        await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
+        config = workdir / f"exporter-defaults-{cameras}.yml"
+        config.write_text(
+            f"""
+listen: 127.0.0.1:{exporter_port}
+log_level: warning
+targets:
+  - {{name: bench, url: "http://127.0.0.1:{sim_port}", timezone: Europe/Moscow}}
+"""
+        )
+        exporter = start_exporter(config)
+        base = f"http://127.0.0.1:{exporter_port}"
+        await wait_http(f"{base}/healthz")
+        async with aiohttp.ClientSession() as http:
+            for _ in range(600):  # bounded: 600 looks, 0.5 s apart
+                async with http.get(f"{base}/ready") as response:
+                    if response.status == 200:
+                        break
+                await asyncio.sleep(0.5)
+            else:
+                raise RuntimeError("the exporter never became ready")
+            async with http.get(f"{base}/metrics") as response:
+                exposition = await response.read()
+        compare_encoders(exposition, result)
+        return result
+    finally:
+        stop(exporter, simulator)
+
+
+def encoder_report(results: list[EncoderResult]) -> str:
+    lines = [
+        "| figure | " + " | ".join(f"{r.cameras:,} cameras" for r in results) + " |",
+        "|---|" + "---|" * len(results),
+        "| gauge and counter series | " + " | ".join(f"{r.series:,}" for r in results) + " |",
+        "| their text | " + " | ".join(f"{r.size / 2**20:.1f} MiB" for r in results) + " |",
+        "| hand-written encoder (median of 5) | "
+        + " | ".join(f"{statistics.median(r.encoder_ms):.0f} ms" for r in results)
+        + " |",
+        "| prometheus-client families + generate_latest (median of 5) | "
+        + " | ".join(f"{statistics.median(r.reference_ms):.0f} ms" for r in results)
+        + " |",
+        "| speed-up, same bytes | "
+        + " | ".join(
+            f"{statistics.median(r.reference_ms) / statistics.median(r.encoder_ms):.1f}x" for r in results
+        )
+        + " |",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def measure(cameras: int, concurrency: int, cycles: int, workdir: Path) -> Result:
+    result = Result(cameras, concurrency)
+    sim_port, exporter_port = free_port(), free_port()
+    simulator = start_simulator(cameras, sim_port)
     exporter = None
     try:
         await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
@@ -271,11 +390,7 @@ collectors:
   archiving: {{enabled: false, interval: 600s}}
 """
         )
-        exporter = subprocess.Popen(
-            [sys.executable, "-m", "eocexporter", "run", "--config", str(config)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        exporter = start_exporter(config)
         metrics = f"http://127.0.0.1:{exporter_port}/metrics"
         await wait_http(f"http://127.0.0.1:{exporter_port}/healthz")
         async with aiohttp.ClientSession() as http:
@@ -314,10 +429,7 @@ collectors:
         naive_reference(exposition, result)
         return result
     finally:
-        for process in (exporter, simulator):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(30)
+        stop(exporter, simulator)
 
 
 def verdict(ok: bool) -> str:
@@ -396,7 +508,19 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--cycles", type=int, default=4)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--encoder", action="store_true", help="compare the encoders only (see above)")
     args = parser.parse_args()
+    if args.encoder:
+        with tempfile.TemporaryDirectory() as workdir:
+            encoder_results = []
+            for cameras in args.cameras:
+                print(f"encoders at {cameras:,} cameras...", file=sys.stderr, flush=True)
+                encoder_results.append(await measure_encoder(cameras, Path(workdir)))
+        text = encoder_report(encoder_results)
+        print(text)
+        if args.out:
+            args.out.write_text(text)
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (Debian package)")
     results = []

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from eocexporter import __version__
-from eocexporter.collectors import all_collectors
+from eocexporter.backfill import BackfillError, backfill
 from eocexporter.config import DEFAULT_PORT, ConfigError, Settings, load_settings, split_listen
 from eocexporter.exporter import Exporter
-from eocexporter.parquet.backfill import BackfillError, backfill
 from eocexporter.parquet.compaction import compact_day
 from eocexporter.parquet.schemas import DATASETS, REPORT_DATASETS
 from eocexporter.parquet.storage import ParquetStore, StoreError
+from eocexporter.registry import enabled_jobs
 from eocexporter.server import create_app, start_site
 
 log = logging.getLogger("eocexporter")
@@ -156,11 +156,7 @@ def _check_config(args: argparse.Namespace) -> int:
     settings = _load(args)
     if settings is None:
         return EXIT_CONFIG
-    enabled = [
-        name
-        for name in (collector.name for collector in all_collectors())
-        if getattr(settings.collectors, name).enabled
-    ]
+    enabled = [job.name for job in enabled_jobs(settings.collectors)]
     names = ", ".join(target.name for target in settings.targets) or "none"
     print(
         f"config OK: {len(settings.targets)} target(s) ({names}); collectors: {', '.join(enabled)}; "
@@ -208,7 +204,7 @@ def _backfill(args: argparse.Namespace) -> int:
         return 1
     print(
         f"backfill: {result.written} interval(s) written, {result.skipped} already present, "
-        f"{result.failed} failed",
+        f"{result.unanswerable} the API cannot be asked about, {result.failed} failed",
         file=sys.stderr,
     )
     return 0 if not result.failed else 1

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from urllib.parse import urlsplit
 
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiForbidden
 from eocexporter.client.http import EocortexClient
 from eocexporter.client.payloads import owner_server_ids, parse_servers
-from eocexporter.collectors.base import read_payload
-from eocexporter.config import TargetConfig
+from eocexporter.client.reading import read_payload
 from eocexporter.model import Server, Topology
+from eocexporter.options import TargetConfig
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ async def discover(client: EocortexClient, warned_forbidden: bool = False) -> To
     servers = read_payload(client, endpoints.CONFIGURE_SERVERS, "main", parse_servers, payload)
     main_id = _main_server_id(target, servers)
     return Topology(
-        servers=tuple(sorted(servers, key=lambda s: s.server_id)),
+        servers=tuple(sorted(servers, key=lambda server: server.server_id)),
         configure_access=True,
         main_server_id=main_id,
     )
@@ -55,21 +54,13 @@ async def _main_server_only(client: EocortexClient) -> Topology:
     payload = await client.get_json(target.url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
     owners = read_payload(client, endpoints.API_CHANNELS, "main", owner_server_ids, payload)
     main_id = Counter(owners).most_common(1)[0][0] if owners else UNKNOWN_MAIN_SERVER_ID
-    url = urlsplit(target.url)
-    main = Server(
-        server_id=main_id, name="", hostname=url.hostname or "", port=url.port or _default_port(url.scheme)
-    )
+    main = Server(server_id=main_id, name="", hostname=target.host, port=target.port)
     return Topology(servers=(main,), configure_access=False, main_server_id=main_id)
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
 
 
 def _main_server_id(target: TargetConfig, servers: list[Server]) -> str:
     """The server configure/servers describes at the address the exporter uses for the main server."""
-    url = urlsplit(target.url)
-    wanted = (url.hostname or "").lower(), url.port or _default_port(url.scheme)
+    wanted = target.host, target.port
     for server in servers:
         if (server.hostname.lower(), server.port) == wanted or _override(target, server) == target.url:
             return server.server_id
@@ -79,7 +70,7 @@ def _main_server_id(target: TargetConfig, servers: list[Server]) -> str:
 def server_urls(target: TargetConfig, topology: Topology) -> dict[str, str]:
     """Where to send each server's api/ requests: an override, the target URL for the main server, or
     ``Hostname:Port`` from configure/servers with the target's scheme."""
-    scheme = urlsplit(target.url).scheme
+    scheme = target.scheme
     urls = {}
     for server in topology.servers:
         url = _override(target, server)

@@ -10,23 +10,30 @@ in the new bytes. Scrapes only ever read the latest rendered bytes.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import math
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from eocexporter import __version__
-from eocexporter.collectors import Collector, all_collectors
-from eocexporter.config import CollectorConfig, Settings
+from eocexporter.client.errors import ApiError
+from eocexporter.collectors.base import ServerTarget
+from eocexporter.collectors.reports import UnaskableInterval
+from eocexporter.config import Settings
 from eocexporter.exposition import Exposition, build_exposition
+from eocexporter.model import CameraVisitors, LineReport
 from eocexporter.parquet.sink import ParquetSink
+from eocexporter.parquet.sources import IntervalUnanswerable, ReportUnavailable
+from eocexporter.registry import COLLECTORS, CollectorJob, enabled_jobs
 from eocexporter.runtime import DISCOVERY, TargetRuntime, system_now
-from eocexporter.snapshot import ExporterSnapshot
+from eocexporter.snapshot import ExporterSnapshot, TargetSnapshot
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -38,39 +45,83 @@ MAX_RENDER_PAUSE_SECONDS = 2.0
 FIRST_RUN_SPREAD_SECONDS = 1.0
 
 
+def exporter_snapshot(
+    runtimes: Sequence[TargetRuntime], transform: Callable[[TargetSnapshot], TargetSnapshot] | None = None
+) -> ExporterSnapshot:
+    targets = [runtime.snapshot() for runtime in runtimes]
+    return ExporterSnapshot(
+        targets=tuple(map(transform, targets) if transform else targets),
+        version=__version__,
+        python_version=platform.python_version(),
+    )
+
+
+class RuntimeReportSource:
+    """The Parquet sink's :class:`~eocexporter.parquet.sources.ReportSource`, answered by the targets'
+    runtimes: each target's report reader, at the address discovery found for the server."""
+
+    def __init__(self, runtimes: Sequence[TargetRuntime]) -> None:
+        self._runtimes = {runtime.target.name: runtime for runtime in runtimes}
+
+    async def object_lines(
+        self, target: str, server_id: str, start: datetime, end: datetime
+    ) -> list[LineReport]:
+        runtime, server = self._server(target, server_id)
+        return await _fetched(runtime.reports.object_lines(server, start, end))
+
+    async def visitor_rows(
+        self, target: str, server_id: str, start: datetime, end: datetime
+    ) -> list[CameraVisitors]:
+        runtime, server = self._server(target, server_id)
+        return await _fetched(runtime.reports.visitor_rows(server, start, end))
+
+    def _server(self, target: str, server_id: str) -> tuple[TargetRuntime, ServerTarget]:
+        runtime = self._runtimes.get(target)
+        server = runtime.polled_server(server_id) if runtime is not None else None
+        if runtime is None or server is None:
+            raise ReportUnavailable(f"server {server_id} of target {target} is not polled (any more)")
+        return runtime, server
+
+
+async def _fetched(request: Awaitable[T]) -> T:
+    try:
+        return await request
+    except ApiError as exc:
+        raise ReportUnavailable(str(exc)) from None
+    except UnaskableInterval as exc:
+        raise IntervalUnanswerable(str(exc)) from None
+
+
 class Exporter:
     def __init__(self, settings: Settings, now: Callable[[], datetime] = system_now) -> None:
         self.settings = settings
         self.runtimes = [TargetRuntime(target, settings, now) for target in settings.targets]
-        self.collectors: list[tuple[Collector, CollectorConfig]] = [
-            (collector, getattr(settings.collectors, collector.name)) for collector in all_collectors()
-        ]
-        self.collectors = [(c, cfg) for c, cfg in self.collectors if cfg.enabled]
-        self.sink = ParquetSink(settings.parquet, now) if settings.parquet.enabled else None
-        self.exposition: Exposition = build_exposition(self.snapshot())
+        self.jobs: list[CollectorJob] = enabled_jobs(settings.collectors)
+        self.sink = (
+            ParquetSink(settings.parquet, now, RuntimeReportSource(self.runtimes))
+            if settings.parquet.enabled
+            else None
+        )
+        self.exposition: Exposition = build_exposition(self.snapshot(), COLLECTORS)
         self.version = 0  # incremented each time a new exposition is swapped in
         self._dirty = asyncio.Event()
         self._published = asyncio.Condition()
         self._tasks: list[asyncio.Task[None]] = []
         self._probes: dict[str, tuple[int, Exposition]] = {}  # target -> (version rendered, exposition)
-        shortest = min(
-            [settings.collectors.discovery.interval] + [cfg.interval for _, cfg in self.collectors]
-        )
+        shortest = min([settings.collectors.discovery.interval] + [job.config.interval for job in self.jobs])
         self._render_pause = min(MAX_RENDER_PAUSE_SECONDS, shortest / 2)
         self._published_ready = False
 
     @property
     def job_names(self) -> list[str]:
-        return [DISCOVERY] + [collector.name for collector, _ in self.collectors]
+        return [DISCOVERY] + [job.name for job in self.jobs]
 
     def snapshot(self) -> ExporterSnapshot:
-        targets = [runtime.snapshot() for runtime in self.runtimes]
-        if self.sink is not None:
-            targets = [replace(target, parquet=self.sink.stats(target.target)) for target in targets]
-        return ExporterSnapshot(
-            targets=tuple(targets),
-            version=__version__,
-            python_version=platform.python_version(),
+        sink = self.sink
+        if sink is None:
+            return exporter_snapshot(self.runtimes)
+        return exporter_snapshot(
+            self.runtimes, lambda target: replace(target, parquet=sink.stats(target.target))
         )
 
     async def target_exposition(self, name: str) -> Exposition | None:
@@ -83,7 +134,7 @@ class Exporter:
             return cached[1]
         snapshot = self.snapshot()
         one = replace(snapshot, targets=tuple(t for t in snapshot.targets if t.target == name))
-        exposition = await asyncio.to_thread(build_exposition, one)
+        exposition = await asyncio.to_thread(build_exposition, one, COLLECTORS)
         self._probes[name] = (version, exposition)
         return exposition
 
@@ -102,7 +153,7 @@ class Exporter:
 
         async def one_target(runtime: TargetRuntime) -> bool:
             ok = await runtime.run_discovery()
-            results = await asyncio.gather(*(runtime.run_collector(c, cfg) for c, cfg in self.collectors))
+            results = await asyncio.gather(*(runtime.run_collector(job) for job in self.jobs))
             return ok and all(results)
 
         results = await asyncio.gather(*(one_target(runtime) for runtime in self.runtimes))
@@ -111,7 +162,7 @@ class Exporter:
 
     async def publish_now(self) -> None:
         complete = self.collected_once()  # judged before the snapshot is taken, so it covers them all
-        exposition = await asyncio.to_thread(build_exposition, self.snapshot())
+        exposition = await asyncio.to_thread(build_exposition, self.snapshot(), COLLECTORS)
         await self._swap(exposition)
         self._published_ready = self._published_ready or complete
 
@@ -144,18 +195,18 @@ class Exporter:
                     name=f"{runtime.target.name}:{DISCOVERY}",
                 )
             )
-            for collector, config in self.collectors:
+            for job in self.jobs:
                 self._tasks.append(
                     asyncio.create_task(
                         self._loop(
                             runtime,
-                            collector.name,
-                            config.interval,
-                            lambda c=collector, cfg=config, r=runtime: r.run_collector(c, cfg),
+                            job.name,
+                            job.config.interval,
+                            lambda job=job, runtime=runtime: runtime.run_collector(job),
                             discovered_once,
                             None,
                         ),
-                        name=f"{runtime.target.name}:{collector.name}",
+                        name=f"{runtime.target.name}:{job.name}",
                     )
                 )
 
@@ -196,12 +247,17 @@ class Exporter:
             await asyncio.sleep(phase + ticks * interval - time.monotonic())
             phase += ticks * interval
 
+    async def write_parquet_once(self) -> None:
+        """One pass of the Parquet sink over the current snapshot (the sink's loop, and tests)."""
+        assert self.sink is not None, "parquet.root is not set"
+        await self.sink.run_once(self.snapshot())
+
     async def _sink_loop(self, sink: ParquetSink) -> None:
         await sink.start()
         while True:
             started = time.monotonic()
             try:
-                await sink.run_once(self.runtimes)
+                await self.write_parquet_once()
             except Exception:
                 log.exception("parquet sink pass crashed; retrying on the next one")
             self._dirty.set()
@@ -223,12 +279,3 @@ class Exporter:
 def _stable_fraction(*parts: str) -> float:
     digest = hashlib.blake2b("\0".join(parts).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
-
-
-async def run_until_cancelled(exporter: Exporter) -> None:
-    exporter.start()
-    try:
-        await asyncio.Event().wait()
-    finally:
-        with contextlib.suppress(Exception):
-            await exporter.stop()

@@ -106,6 +106,15 @@ class VisitorCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class CameraVisitors:
+    """One camera's row of ``api/unique_visitor/report`` for a closed interval, with the camera's name
+    from ``api/channels`` (the report has no names)."""
+
+    camera: str
+    counts: VisitorCounts
+
+
+@dataclass(frozen=True, slots=True)
 class LineReport:
     """One line of ``api/objects_counting/report`` for one interval: counts per object class."""
 

@@ -15,17 +15,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiUnavailable
 from eocexporter.client.http import EocortexClient
-from eocexporter.collectors.base import CollectContext, Collector, ServerTarget
-from eocexporter.config import CollectorConfig, Settings, TargetConfig
+from eocexporter.collectors.base import CollectContext, ServerTarget
+from eocexporter.collectors.reports import ReportReader
+from eocexporter.config import Settings
 from eocexporter.discovery import discover, server_urls
 from eocexporter.model import Server, Topology
 from eocexporter.ongoing import OngoingFailures
+from eocexporter.options import CollectorConfig, TargetConfig
+from eocexporter.registry import VISITORS, CollectorJob
 from eocexporter.sharding import Shard
-from eocexporter.snapshot import CollectorRun, TargetSnapshot
+from eocexporter.snapshot import CollectorRun, Sections, TargetSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,8 @@ def system_now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class _Kept:
-    section: Any
+class KeptSection:
+    section: object  # of the collector's section type; Sections.of() gives it back typed
     succeeded_at: float  # time.monotonic()
 
 
@@ -59,7 +61,9 @@ class TargetRuntime:
         self.urls: dict[str, str] = {}
         self.up = False
         self.runs: dict[str, CollectorRun] = {}
-        self.sections: dict[str, dict[str, _Kept]] = {}
+        # section type -> server_id -> the latest complete section (see the module's docstring)
+        self.sections: dict[type, dict[str, KeptSection]] = {}
+        self.reports = ReportReader(self.client, VISITORS.options(settings.collectors), self.warn_once)
         self.server_answered: dict[str, bool] = {}
         self.last_error: str | None = None
         self._warned: set[str] = set()
@@ -98,25 +102,24 @@ class TargetRuntime:
     def _forget_servers_not_in(self, topology: Topology) -> None:
         present = {server.server_id for server in topology.servers}
         for kept in self.sections.values():
-            for server_id in [sid for sid in kept if sid not in present]:
+            for server_id in [server_id for server_id in kept if server_id not in present]:
                 del kept[server_id]
-        for server_id in [sid for sid in self.server_answered if sid not in present]:
+        for server_id in [server_id for server_id in self.server_answered if server_id not in present]:
             del self.server_answered[server_id]
 
     # ---- collectors ------------------------------------------------------------------------------
 
-    async def run_collector(self, collector: Collector, config: CollectorConfig) -> bool:
+    async def run_collector(self, job: CollectorJob) -> bool:
+        name, config = job.name, job.config
         started = time.monotonic()
         topology = self.topology
         if topology is None:
             # Discovery has already reported why; repeating it per collector would bury the cause.
-            self._fail(collector.name, started, "main server not reached yet; no servers to poll", quiet=True)
+            self._fail(name, started, "main server not reached yet; no servers to poll", quiet=True)
             return False
         ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self.warn_once)
         tasks = {
-            server.server_id: asyncio.create_task(
-                collector.collect(ctx, ServerTarget(server, self.urls[server.server_id]))
-            )
+            server.server_id: asyncio.create_task(job.collector.collect(ctx, self.server_target(server)))
             for server in self.polled_servers()
         }
         done, pending = (
@@ -126,12 +129,12 @@ class TargetRuntime:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        kept = self.sections.setdefault(collector.name, {})
+        kept = self.sections.setdefault(job.entry.section, {})
         keep_for = self.settings.stale_after_intervals * config.interval
         failures = []
         for server_id, task in tasks.items():
             if task in done and task.exception() is None:
-                kept[server_id] = _Kept(task.result(), time.monotonic())
+                kept[server_id] = KeptSection(task.result(), time.monotonic())
                 self.server_answered[server_id] = True
                 continue
             error: BaseException = task.exception() if task in done else TimeoutError()  # type: ignore[assignment]
@@ -140,7 +143,7 @@ class TargetRuntime:
                 log.error(
                     "target %s: collector %s failed on server %s",
                     self.target.name,
-                    collector.name,
+                    name,
                     server_id,
                     exc_info=error,
                 )
@@ -150,9 +153,9 @@ class TargetRuntime:
             if previous is not None and time.monotonic() - previous.succeeded_at > keep_for:
                 del kept[server_id]
         if failures:
-            self._fail(collector.name, started, "; ".join(failures))
+            self._fail(name, started, "; ".join(failures))
             return False
-        self._succeed(collector.name, started)
+        self._succeed(name, started)
         return True
 
     # ---- bookkeeping -----------------------------------------------------------------------------
@@ -186,15 +189,30 @@ class TargetRuntime:
         """The servers this replica polls: all of them, or its shard's share."""
         if self.topology is None:
             return []
-        return [s for s in self.topology.servers if self.shard.owns_server(self.target.name, s.server_id)]
+        return [
+            server
+            for server in self.topology.servers
+            if self.shard.owns_server(self.target.name, server.server_id)
+        ]
 
-    def latest(self, name: str) -> dict[str, Any]:
-        """The latest complete section of collector ``name`` per server."""
-        return {server_id: kept.section for server_id, kept in sorted(self.sections.get(name, {}).items())}
+    def server_target(self, server: Server) -> ServerTarget:
+        return ServerTarget(server, self.urls[server.server_id])
+
+    def polled_server(self, server_id: str) -> ServerTarget | None:
+        """A server this replica polls, by id, with its address; None when it is not (or no longer) one."""
+        for server in self.polled_servers():
+            if server.server_id == server_id:
+                return self.server_target(server)
+        return None
 
     def snapshot(self) -> TargetSnapshot:
-        latest = self.latest
         owner = self.shard.owns_target(self.target.name)
+        sections = Sections(
+            {
+                kind: {server_id: kept.section for server_id, kept in sorted(by_server.items())}
+                for kind, by_server in self.sections.items()
+            }
+        )
         return TargetSnapshot(
             target=self.target.name,
             up=self.up if owner else None,
@@ -206,11 +224,9 @@ class TargetRuntime:
             },
             collectors=dict(sorted(self.runs.items())),
             api=self.client.stats.snapshot(),
-            cameras=latest("cameras"),
-            licenses=latest("licenses"),
-            archiving=latest("archiving"),
-            object_counting=latest("object_counting"),
-            visitors=latest("visitors"),
+            sections=sections,
+            polled_servers=tuple(server.server_id for server in self.polled_servers()),
+            timezone=self.target.timezone,
             last_error=self.last_error,
         )
 

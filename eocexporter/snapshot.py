@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
+from zoneinfo import ZoneInfo
 
-from eocexporter.model import (
-    ArchivingSection,
-    CamerasSection,
-    LicenseSection,
-    ObjectCountingSection,
-    Topology,
-    VisitorsSection,
-)
+from eocexporter.model import Topology
+
+S = TypeVar("S")
+
+UTC_ZONE = ZoneInfo("UTC")
+_NO_SECTIONS: Mapping[str, object] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +63,21 @@ class ParquetDatasetStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Sections:
+    """The latest complete section of every collector, per server, found by the section's type.
+
+    ``sections.of(CamerasSection)`` is a ``Mapping[str, CamerasSection]`` (server id -> section): a typed
+    lookup, where a string key would give the caller an untyped value. Each collector's entry in
+    :mod:`eocexporter.registry` names its one section type.
+    """
+
+    by_type: Mapping[type, Mapping[str, object]] = field(default_factory=dict)
+
+    def of(self, kind: type[S]) -> Mapping[str, S]:
+        return cast("Mapping[str, S]", self.by_type.get(kind, _NO_SECTIONS))
+
+
+@dataclass(frozen=True, slots=True)
 class TargetSnapshot:
     """Everything known about one configured Eocortex installation.
 
@@ -78,11 +93,10 @@ class TargetSnapshot:
     servers_up: Mapping[str, bool]  # server_id -> its api/ answered in the last cycle
     collectors: Mapping[str, CollectorRun]  # collector name -> last run
     api: ApiStats
-    cameras: Mapping[str, CamerasSection] = field(default_factory=dict)  # server_id -> section
-    licenses: Mapping[str, LicenseSection] = field(default_factory=dict)
-    archiving: Mapping[str, ArchivingSection] = field(default_factory=dict)
-    object_counting: Mapping[str, ObjectCountingSection] = field(default_factory=dict)
-    visitors: Mapping[str, VisitorsSection] = field(default_factory=dict)
+    sections: Sections = Sections()
+    # The servers this replica polls (all of them unless sharded), by id; empty until discovery succeeds.
+    polled_servers: tuple[str, ...] = ()
+    timezone: ZoneInfo = UTC_ZONE  # the target's: report intervals and "today" follow its clock
     last_error: str | None = None  # one line, secrets already removed; for the landing page
     parquet: Mapping[str, ParquetDatasetStats] = field(default_factory=dict)  # dataset -> sink stats
 

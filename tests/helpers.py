@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from eocexporter.exposition.family import Family
+
 Labels = tuple[tuple[str, str], ...]
 
 
@@ -70,3 +72,10 @@ def value(samples: dict[tuple[str, Labels], float], name: str, **match: str) -> 
     found = series(samples, name, **match)
     assert len(found) == 1, f"{name}{match}: expected one series, found {len(found)}: {list(found)[:5]}"
     return next(iter(found.values()))
+
+
+def sample_names(family: Family) -> set[str]:
+    """The sample names a family's series carry in the exposition."""
+    if family.kind == "histogram":
+        return {f"{family.name}_{suffix}" for suffix in ("bucket", "count", "sum")}
+    return {family.exposed_name}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from conftest import make_settings
 from helpers import parse_samples, series, value
 
+from eocexporter.registry import catalogue
+
 STATUS = "api/channels/{id}/status"
 
 
@@ -21,17 +23,9 @@ async def test_a_removed_camera_loses_its_series_at_the_next_update(sim, exporte
     sim.installation.remove_camera(camera.id)
     assert await exporter.collect_once()
     after = parse_samples(exporter.exposition.body)
-    for name in (
-        "eocortex_camera_info",
-        "eocortex_camera_status",
-        "eocortex_camera_receive_bytes_per_second",
-        "eocortex_camera_write_bytes_per_second",
-        "eocortex_camera_alt_stream_enabled",
-        "eocortex_object_counting_line_crossings_total",
-        "eocortex_object_counting_zone_objects",
-        "eocortex_visitors_total",
-    ):
-        assert series(after, name, camera_id=camera.id) == {}, name
+    for family in catalogue():
+        if "camera_id" in family.labels:
+            assert series(after, family.exposed_name, camera_id=camera.id) == {}, family.name
     others = len(series(before, "eocortex_camera_info")) - 1
     assert len(series(after, "eocortex_camera_info")) == others
 

@@ -11,10 +11,11 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import TIMEZONE, make_settings
+from conftest import TIMEZONE, make_settings, sim_config
 from helpers import parse_samples, series, value
 
 from eocexporter.parquet.schemas import KEYS, SCHEMAS
+from eocexporter.simulator import running_simulator
 
 LOCAL = ZoneInfo(TIMEZONE)
 DAY_START = datetime(2026, 11, 25, tzinfo=LOCAL)  # a local day in Moscow
@@ -29,7 +30,7 @@ def parquet_settings(sim, root: Path, **parquet):
 
 async def pass_at(exporter, clock, moment: datetime) -> None:
     clock.set(moment)
-    await exporter.sink.run_once(exporter.runtimes)
+    await exporter.write_parquet_once()
 
 
 def duck(root: Path, dataset: str) -> duckdb.DuckDBPyConnection:
@@ -68,7 +69,7 @@ async def day_exporter(sim, clock, exporter_factory, tmp_path):
     clock.set(DAY_START + timedelta(minutes=16))
     exporter = exporter_factory(parquet_settings(sim, tmp_path))
     assert await exporter.collect_once()
-    await exporter.sink.run_once(exporter.runtimes)
+    await exporter.write_parquet_once()
     return exporter
 
 
@@ -163,7 +164,7 @@ async def test_snapshots_of_camera_status_and_licences(sim, clock, exporter_fact
     clock.set(DAY_START + timedelta(minutes=7))
     exporter = exporter_factory(parquet_settings(sim, tmp_path))
     assert await exporter.collect_once()
-    await exporter.sink.run_once(exporter.runtimes)
+    await exporter.write_parquet_once()
     frame = pd.read_parquet(tmp_path / "camera_status")
     assert len(frame) == len(sim.installation.cameras)
     assert set(frame["ts"]) == {pd.Timestamp(DAY_START + timedelta(minutes=5)).tz_convert("UTC")}
@@ -197,7 +198,7 @@ async def test_a_restart_mid_day_leaves_no_gap_and_no_duplicate(
     clock.set(DAY_START + timedelta(hours=24, minutes=3))
     second = exporter_factory(parquet_settings(sim, tmp_path))
     assert await second.collect_once()
-    await second.sink.run_once(second.runtimes)
+    await second.write_parquet_once()
     rows = assert_exactly_once(tmp_path, "object_counts")
     assert rows == INTERVALS_PER_DAY * len(lines_and_classes(sim))
     con = duck(tmp_path, "object_counts")
@@ -294,3 +295,74 @@ async def test_skipped_intervals_are_counted_once_even_while_fetching_fails(
         servers * 3 * INTERVALS_PER_DAY
     )
     assert value(samples, "eocortex_parquet_fetch_errors_total", dataset="object_counts") == 3 * servers
+
+
+def visitor_report_chunks(sim) -> list[list[str]]:
+    """The cameras each api/unique_visitor/report request asked about, in the simulator's log."""
+    return [
+        dict(entry.params)["channel"].split(",")
+        for entry in sim.request_log
+        if entry.template == "api/unique_visitor/report"
+    ]
+
+
+async def test_visitor_reports_follow_the_visitors_cameras_per_request(
+    sim, clock, exporter_factory, tmp_path
+) -> None:
+    clock.set(DAY_START + timedelta(minutes=16))
+    settings = make_settings(
+        sim.main_url,
+        parquet={"root": str(tmp_path), "grace": "1m"},
+        collectors={"visitors": {"cameras_per_request": 3}},
+    )
+    exporter = exporter_factory(settings)
+    assert await exporter.collect_once()
+    sim.request_log.clear()
+    await exporter.write_parquet_once()
+    chunks = visitor_report_chunks(sim)
+    assert chunks and max(map(len, chunks)) == 3
+    enabled = {camera.id for camera in sim.installation.cameras if not camera.disabled}
+    asked = [camera_id for chunk in chunks for camera_id in chunk]
+    assert sorted(asked) == sorted(enabled)  # one interval: every enabled camera asked about exactly once
+    assert_exactly_once(tmp_path, "visitor_reports")
+
+
+async def test_the_hour_repeated_in_autumn_is_given_up_counted_and_passed(clock, exporter_factory, tmp_path):
+    """The object counting report takes local times, which cannot name 02:00-03:00 on Berlin's autumn
+    night (it happens twice): those intervals are skipped and counted, and the sink goes on; the visitor
+    report (UTC times) has every one of the day's 100 quarters."""
+    berlin = ZoneInfo("Europe/Berlin")
+    day = datetime(2026, 10, 25, tzinfo=berlin)  # 25 hours long
+    clock.set(day + timedelta(minutes=16))
+    async with running_simulator(sim_config(clock, timezone="Europe/Berlin")) as berlin_sim:
+        settings = make_settings(
+            berlin_sim.main_url,
+            target={"timezone": "Europe/Berlin"},
+            parquet={"root": str(tmp_path), "grace": "1m"},
+        )
+        exporter = exporter_factory(settings)
+        assert await exporter.collect_once()
+        await exporter.write_parquet_once()
+        clock.set(datetime(2026, 10, 26, 0, 5, tzinfo=berlin))
+        await exporter.write_parquet_once()
+        servers = len(berlin_sim.installation.servers)
+    stats = exporter.sink.stats("eoc")
+    quarters = [day.astimezone(UTC) + timedelta(minutes=15 * n) for n in range(100)]
+    # 01:45-02:00 ends at an ambiguous 02:00; the eight quarters of the two 02:00-03:00 start at one.
+    ambiguous = set(quarters[7:16])
+    assert quarters[7] == datetime(2026, 10, 24, 23, 45, tzinfo=UTC)
+    assert quarters[16] == datetime(2026, 10, 25, 2, 0, tzinfo=UTC)  # 03:00 CET
+    counts = duck(tmp_path, "object_counts")
+    written = {
+        row[0] for row in counts.execute("SELECT DISTINCT interval_start FROM object_counts").fetchall()
+    }
+    assert written == set(quarters) - ambiguous
+    visitors = duck(tmp_path, "visitor_reports")
+    starts = {
+        row[0] for row in visitors.execute("SELECT DISTINCT interval_start FROM visitor_reports").fetchall()
+    }
+    assert starts == set(quarters)
+    assert stats["object_counts"].skipped_intervals == len(ambiguous) * servers
+    assert stats["object_counts"].fetch_errors == 0
+    assert stats["object_counts"].backlog == dict.fromkeys(stats["object_counts"].backlog, 0)
+    assert stats["visitor_reports"].skipped_intervals == 0

@@ -14,9 +14,10 @@ from test_parquet import (
     assert_exactly_once,
     lines_and_classes,
     parquet_settings,
+    visitor_report_chunks,
 )
 
-from eocexporter.parquet.backfill import backfill
+from eocexporter.backfill import backfill
 from eocexporter.parquet.compaction import compact_day
 from eocexporter.parquet.storage import ParquetStore
 
@@ -120,7 +121,7 @@ async def test_compact_again_merges_new_files_and_removes_leftovers_of_a_crash(
 
 
 async def test_backfill_refuses_snapshot_datasets_and_unknown_targets(sim, clock, tmp_path: Path) -> None:
-    from eocexporter.parquet.backfill import BackfillError
+    from eocexporter.backfill import BackfillError
 
     settings = parquet_settings(sim, tmp_path)
     for kwargs, message in (
@@ -165,3 +166,28 @@ async def test_the_documented_queries_run(sim, clock, tmp_path: Path) -> None:
     scope: dict[str, object] = {}
     exec(pandas_block.replace(documented_root, str(tmp_path)).replace('"shop"', '"eoc"'), scope)
     assert len(scope["hourly"]) > 0
+
+
+async def test_backfill_asks_for_visitor_reports_as_the_visitors_collector_does(
+    sim, clock, tmp_path: Path
+) -> None:
+    clock.set(DAY_START + timedelta(days=1))
+    settings = make_settings(
+        sim.main_url,
+        parquet={"root": str(tmp_path)},
+        collectors={"visitors": {"cameras_per_request": 4}},
+    )
+    sim.request_log.clear()
+    result = await backfill(
+        settings,
+        DAY_START,
+        DAY_START + timedelta(minutes=15),
+        datasets=["visitor_reports"],
+        now=clock.now,
+        progress_stream=io.StringIO(),
+    )
+    assert (result.written, result.failed) == (len(sim.installation.servers), 0)
+    chunks = visitor_report_chunks(sim)
+    assert chunks and max(map(len, chunks)) == 4
+    enabled = {camera.id for camera in sim.installation.cameras if not camera.disabled}
+    assert sorted(camera_id for chunk in chunks for camera_id in chunk) == sorted(enabled)

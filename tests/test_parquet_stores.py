@@ -58,7 +58,7 @@ async def test_s3_layout_round_trips(sim, clock, exporter_factory, s3_endpoint, 
     clock.set(DAY_START + timedelta(minutes=16))
     exporter = exporter_factory(make_settings(sim.main_url, parquet=parquet))
     assert await exporter.collect_once()
-    await exporter.sink.run_once(exporter.runtimes)  # starts with 00:00-00:15
+    await exporter.write_parquet_once()  # starts with 00:00-00:15
     await pass_at(exporter, clock, DAY_START + timedelta(hours=2, minutes=2))
     store = ParquetStore(exporter.settings.parquet)
     files = store.list("object_counts")
@@ -114,7 +114,7 @@ async def test_a_full_disk_is_an_error_that_loses_nothing(
         make_settings(sim.main_url, parquet={"root": str(mounted_root), "grace": "1m"})
     )
     assert await exporter.collect_once()
-    await exporter.sink.run_once(exporter.runtimes)  # starts with 00:00-00:15
+    await exporter.write_parquet_once()  # starts with 00:00-00:15
     await pass_at(exporter, clock, DAY_START + timedelta(hours=8, minutes=2))
     await exporter.publish_now()
     samples = parse_samples(exporter.exposition.body)
@@ -141,7 +141,7 @@ async def test_a_read_only_root_is_an_error_and_metrics_keep_serving(
         make_settings(sim.main_url, parquet={"root": str(mounted_root), "grace": "1m"})
     )
     assert await exporter.collect_once()
-    await exporter.sink.run_once(exporter.runtimes)
+    await exporter.write_parquet_once()
     await exporter.publish_now()
     samples = parse_samples(exporter.exposition.body)
     for dataset in ("object_counts", "visitor_reports", "camera_status", "license_usage"):

@@ -15,7 +15,7 @@ import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from eocexporter.config import TargetConfig
+from eocexporter.options import TargetConfig
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -21,7 +21,7 @@ import aiohttp
 from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
 from eocexporter.client.stats import ApiStatsRecorder
-from eocexporter.config import TargetConfig
+from eocexporter.options import TargetConfig
 
 log = logging.getLogger(__name__)
 

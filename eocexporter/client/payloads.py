@@ -58,10 +58,6 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _LicParams(_Payload):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-
 class _Server(_Payload):
     Id: str
     Name: Text = ""

@@ -16,17 +16,23 @@ from urllib.parse import quote
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiForbidden, ApiNotFound
 from eocexporter.client.payloads import parse_archiving
-from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera, read_payload
+from eocexporter.client.reading import read_payload
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera
 from eocexporter.model import ArchivingSection, Camera, CameraArchiving
+from eocexporter.options import CollectorConfig, Duration
+
+
+class ArchivingConfig(CollectorConfig):
+    interval: Duration = 600.0
 
 
 class ArchivingCollector:
-    name = "archiving"
-
-    async def collect(self, ctx: CollectContext, target: ServerTarget) -> ArchivingSection:
+    async def collect(self, ctx: CollectContext[ArchivingConfig], target: ServerTarget) -> ArchivingSection:
         cameras = [camera for camera in await list_cameras(ctx.client, target) if not camera.disabled]
         try:
-            settings = await per_camera(ctx, cameras, lambda camera: self._settings(ctx, target, camera))
+            settings = await per_camera(
+                ctx.client, cameras, lambda camera: self._settings(ctx, target, camera)
+            )
         except ApiForbidden:
             ctx.warn_once(
                 f"archiving:{ctx.client.target.name}",
@@ -37,7 +43,7 @@ class ArchivingCollector:
         return ArchivingSection(cameras=tuple(sorted(settings, key=lambda item: item.camera_id)))
 
     async def _settings(
-        self, ctx: CollectContext, target: ServerTarget, camera: Camera
+        self, ctx: CollectContext[ArchivingConfig], target: ServerTarget, camera: Camera
     ) -> CameraArchiving | None:
         endpoint = endpoints.CONFIGURE_CHANNEL
         path = f"configure/channels/{quote(camera.camera_id, safe='')}"

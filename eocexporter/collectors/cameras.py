@@ -7,26 +7,32 @@ from urllib.parse import quote
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound
 from eocexporter.client.payloads import parse_status
-from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera, read_payload
-from eocexporter.config import CamerasCollectorConfig
+from eocexporter.client.reading import read_payload
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera
 from eocexporter.model import Camera, CamerasSection, CameraStatus
+from eocexporter.options import CollectorConfig, Duration
+
+
+class CamerasConfig(CollectorConfig):
+    interval: Duration = 15.0
+    # A disabled camera streams nothing, so its status is skipped unless asked for.
+    status_of_disabled: bool = False
 
 
 class CamerasCollector:
-    name = "cameras"
-
-    async def collect(self, ctx: CollectContext, target: ServerTarget) -> CamerasSection:
+    async def collect(self, ctx: CollectContext[CamerasConfig], target: ServerTarget) -> CamerasSection:
         cameras = await list_cameras(ctx.client, target)
-        config = ctx.config
-        include_disabled = isinstance(config, CamerasCollectorConfig) and config.status_of_disabled
+        include_disabled = ctx.config.status_of_disabled
         polled = [camera for camera in cameras if include_disabled or not camera.disabled]
-        statuses = await per_camera(ctx, polled, lambda camera: self._status(ctx, target, camera))
+        statuses = await per_camera(ctx.client, polled, lambda camera: self._status(ctx, target, camera))
         return CamerasSection(
-            cameras=tuple(sorted(cameras, key=_by_id)),
+            cameras=tuple(sorted(cameras, key=lambda camera: camera.camera_id)),
             statuses=tuple(sorted(statuses, key=lambda status: status.camera_id)),
         )
 
-    async def _status(self, ctx: CollectContext, target: ServerTarget, camera: Camera) -> CameraStatus | None:
+    async def _status(
+        self, ctx: CollectContext[CamerasConfig], target: ServerTarget, camera: Camera
+    ) -> CameraStatus | None:
         endpoint = endpoints.API_CHANNEL_STATUS
         try:
             payload = await ctx.client.get_json(
@@ -38,7 +44,3 @@ class CamerasCollector:
         return read_payload(
             ctx.client, endpoint, target.server.server_id, parse_status, payload, camera.camera_id
         )
-
-
-def _by_id(camera: Camera) -> str:
-    return camera.camera_id

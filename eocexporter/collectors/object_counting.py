@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from eocexporter.client import endpoints
 from eocexporter.client.payloads import parse_counters
+from eocexporter.client.reading import read_payload
 from eocexporter.client.spellings import PathSpellings
-from eocexporter.collectors.base import CollectContext, ServerTarget, read_payload
+from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.model import ObjectCountingSection
+from eocexporter.options import CollectorConfig, Duration
+
+
+class ObjectCountingConfig(CollectorConfig):
+    interval: Duration = 15.0
 
 
 class ObjectCountingCollector:
-    name = "object_counting"
-
     def __init__(self) -> None:
         self._spellings = PathSpellings()
 
-    async def collect(self, ctx: CollectContext, target: ServerTarget) -> ObjectCountingSection:
+    async def collect(
+        self, ctx: CollectContext[ObjectCountingConfig], target: ServerTarget
+    ) -> ObjectCountingSection:
         client, server_id = ctx.client, target.server.server_id
         answer = await self._spellings.get_json(client, target.base_url, server_id, endpoints.OBJECT_COUNTERS)
         if answer is None:

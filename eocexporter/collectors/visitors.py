@@ -16,29 +16,40 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
+
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound
 from eocexporter.client.http import EocortexClient
 from eocexporter.client.payloads import parse_visitor_report
-from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, read_payload
-from eocexporter.config import VisitorsCollectorConfig
+from eocexporter.client.reading import read_payload
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras
 from eocexporter.model import VisitorCounts, VisitorsSection
+from eocexporter.options import CollectorConfig, Duration
 
+# The report's example (L7829) is dd.MM.yyyy HH:mm:ss; its parameters are named ...utc.
 REPORT_TIME_FORMAT = "%d.%m.%Y %H:%M:%S"
 
 
-def local_day_bounds_utc(now_utc: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """(local midnight, now) of the day ``now_utc`` falls on in ``timezone``, both in UTC."""
-    local_now = now_utc.astimezone(ZoneInfo(timezone))
-    midnight = datetime.combine(local_now.date(), time(0), tzinfo=local_now.tzinfo)
+class VisitorsConfig(CollectorConfig):
+    interval: Duration = 60.0
+    # Cameras per unique_visitor/report request: bounds the URL length on large servers. The Parquet
+    # sink's and backfill's visitor reports follow it too.
+    cameras_per_request: int = Field(50, ge=1, le=500)
+
+
+def local_day_bounds_utc(now_utc: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """(local midnight, now) of the day ``now_utc`` falls on in ``zone``, both in UTC."""
+    local_now = now_utc.astimezone(zone)
+    midnight = datetime.combine(local_now.date(), time(0), tzinfo=zone)
     return midnight.astimezone(UTC), now_utc.astimezone(UTC)
 
 
 class VisitorReportReader:
     """Reads ``api/unique_visitor/report`` for a set of cameras and a time span, in chunks.
 
-    Shared by the visitors collector (today so far) and the Parquet sink (closed intervals). Remembers
-    the servers that answer ``ChannelId: null`` to multi-camera requests.
+    Used by the visitors collector (today so far) and by the report reader (closed intervals).
+    Remembers the servers that answer ``ChannelId: null`` to multi-camera requests.
     """
 
     def __init__(self) -> None:
@@ -57,8 +68,8 @@ class VisitorReportReader:
         """One row per camera that has the module; None when the server has no such API (404)."""
         server_id = target.server.server_id
         window = {
-            "starttimeutc": start.strftime(REPORT_TIME_FORMAT),
-            "endtimeutc": end.strftime(REPORT_TIME_FORMAT),
+            "starttimeutc": start.astimezone(UTC).strftime(REPORT_TIME_FORMAT),
+            "endtimeutc": end.astimezone(UTC).strftime(REPORT_TIME_FORMAT),
         }
         key = (client.target.name, server_id)
         rows: dict[str, VisitorCounts] = {}
@@ -110,17 +121,14 @@ class VisitorReportReader:
 
 
 class VisitorsCollector:
-    name = "visitors"
-
     def __init__(self) -> None:
         self._reader = VisitorReportReader()
 
-    async def collect(self, ctx: CollectContext, target: ServerTarget) -> VisitorsSection:
+    async def collect(self, ctx: CollectContext[VisitorsConfig], target: ServerTarget) -> VisitorsSection:
         cameras = await list_cameras(ctx.client, target)
         camera_ids = [camera.camera_id for camera in cameras if not camera.disabled]
         start, end = local_day_bounds_utc(ctx.now(), ctx.client.target.timezone)
-        per_request = (
-            ctx.config.cameras_per_request if isinstance(ctx.config, VisitorsCollectorConfig) else 50
+        rows = await self._reader.read(
+            ctx.client, target, camera_ids, start, end, ctx.config.cameras_per_request, ctx.warn_once
         )
-        rows = await self._reader.read(ctx.client, target, camera_ids, start, end, per_request, ctx.warn_once)
         return VisitorsSection(visitors=tuple(rows or ()))

@@ -1,31 +1,35 @@
 """The Prometheus text exposition of an :class:`~eocexporter.snapshot.ExporterSnapshot`.
 
-``metric_families`` (what the families hold) and ``render_families`` (how they become bytes) are separate
-so either can change alone; ``build_exposition`` is what the scheduler calls once per new snapshot.
+- :mod:`.family`: what a family is, and the series one render collects;
+- :mod:`.encoder`: series -> bytes, and the same through prometheus-client for comparison;
+- :mod:`.health`, :mod:`.topology`, :mod:`.parquet_sink`: the exporter's own families;
+- one module per collector (:mod:`.cameras`, :mod:`.licenses`, ...): its families and how its sections
+  become series, referenced by the collector's entry in :mod:`eocexporter.registry`;
+- :mod:`.render`: snapshot -> bytes (+ gzip), once per snapshot change.
 """
 
-from eocexporter.exposition.families import BYTES_PER_SECOND_PER_MBPS, metric_families, render_families
 from eocexporter.exposition.labels import feature_label, module_label, snake_case
 from eocexporter.exposition.render import (
     CONTENT_TYPE,
     GZIP_LEVEL,
     Exposition,
     build_exposition,
+    catalogue,
     compress,
+    metric_families,
     render,
 )
 
 __all__ = [
-    "BYTES_PER_SECOND_PER_MBPS",
     "CONTENT_TYPE",
     "GZIP_LEVEL",
     "Exposition",
     "build_exposition",
+    "catalogue",
     "compress",
     "feature_label",
     "metric_families",
     "module_label",
     "render",
-    "render_families",
     "snake_case",
 ]

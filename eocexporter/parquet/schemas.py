@@ -98,14 +98,6 @@ KEYS: dict[str, tuple[str, ...]] = {
     LICENSE_USAGE: ("ts", "target", "server_id", "module"),
 }
 
-# The time column a row's date partition comes from.
-TIME_COLUMN = {
-    OBJECT_COUNTS: "interval_start",
-    VISITOR_REPORTS: "interval_start",
-    CAMERA_STATUS: "ts",
-    LICENSE_USAGE: "ts",
-}
-
 
 def string_columns(dataset: str) -> list[str]:
     return [field.name for field in SCHEMAS[dataset] if pa.types.is_string(field.type)]

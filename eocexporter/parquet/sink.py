@@ -9,23 +9,25 @@ in place, so a crash between the two rewrites the same file — replacing it, ne
 
 Snapshot datasets (camera_status, license_usage) are taken from the collectors' latest complete data at
 slot boundaries of their interval. The API has no history of them, so missed slots cannot be caught up.
+
+The sink only consumes: each pass reads an :class:`~eocexporter.snapshot.ExporterSnapshot` (which servers
+each target's replica polls, its time zone, the latest sections) and fetches report intervals through
+the :class:`~eocexporter.parquet.sources.ReportSource` it was handed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from eocexporter.client.errors import ApiError
-from eocexporter.collectors.base import ServerTarget
-from eocexporter.config import ParquetConfig
+from eocexporter.model import CamerasSection, LicenseSection
 from eocexporter.ongoing import OngoingFailures
+from eocexporter.options import ParquetConfig
 from eocexporter.parquet import tables
 from eocexporter.parquet.intervals import (
     Interval,
@@ -34,11 +36,10 @@ from eocexporter.parquet.intervals import (
     last_closed_end,
     previous_boundary,
 )
-from eocexporter.parquet.reports import ReportFetcher
-from eocexporter.parquet.schemas import CAMERA_STATUS, LICENSE_USAGE, REPORT_DATASETS
+from eocexporter.parquet.schemas import CAMERA_STATUS, LICENSE_USAGE, OBJECT_COUNTS, VISITOR_REPORTS
+from eocexporter.parquet.sources import IntervalUnanswerable, ReportSource, ReportUnavailable
 from eocexporter.parquet.storage import ParquetStore, StoreError
-from eocexporter.runtime import TargetRuntime
-from eocexporter.snapshot import ParquetDatasetStats
+from eocexporter.snapshot import ExporterSnapshot, ParquetDatasetStats, TargetSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,24 @@ def report_file_name(dataset: str, target: str, server_id: str, interval: Interv
 
 def snapshot_file_name(dataset: str, target: str, server_id: str, ts: datetime) -> str:
     return f"{dataset}__{target}__{server_id}__{ts.strftime('%Y%m%dT%H%MZ')}.parquet"
+
+
+# (target, server_id, interval) -> the interval's rows as an Arrow table of the dataset's schema
+IntervalFetch = Callable[[str, str, Interval], Awaitable[pa.Table]]
+
+
+def report_fetchers(source: ReportSource) -> dict[str, IntervalFetch]:
+    """How each report dataset gets one interval of one server: the source's rows, as a table."""
+
+    async def object_counts(target: str, server_id: str, interval: Interval) -> pa.Table:
+        lines = await source.object_lines(target, server_id, interval.start, interval.end)
+        return tables.object_counts(target, server_id, interval, lines)
+
+    async def visitor_reports(target: str, server_id: str, interval: Interval) -> pa.Table:
+        rows = await source.visitor_rows(target, server_id, interval.start, interval.end)
+        return tables.visitor_reports(target, server_id, interval, rows)
+
+    return {OBJECT_COUNTS: object_counts, VISITOR_REPORTS: visitor_reports}
 
 
 @dataclass
@@ -75,15 +94,19 @@ class _Counters:
 
 class ParquetSink:
     def __init__(
-        self, config: ParquetConfig, now: Callable[[], datetime], store: ParquetStore | None = None
+        self,
+        config: ParquetConfig,
+        now: Callable[[], datetime],
+        source: ReportSource,
+        store: ParquetStore | None = None,
     ) -> None:
         self.config = config
         self.now = now
         self.store = store or ParquetStore(config)
+        self._fetchers = report_fetchers(source)
         self._counters: dict[tuple[str, str], _Counters] = {}
         self._checkpoints: dict[tuple[str, str, str], datetime | None] = {}
         self._last_slot: dict[tuple[str, str], datetime] = {}
-        self._fetchers: dict[str, ReportFetcher] = {}
         self._failures = OngoingFailures(log)
 
     # ---- public --------------------------------------------------------------------------------
@@ -100,27 +123,28 @@ class ParquetSink:
             if name == target
         }
 
-    async def run_once(self, runtimes: list[TargetRuntime]) -> None:
+    async def run_once(self, snapshot: ExporterSnapshot) -> None:
         """One pass over every target: due report intervals, then due snapshots."""
-        await asyncio.gather(*(self._target(runtime) for runtime in runtimes))
+        await asyncio.gather(*(self._target(target) for target in snapshot.targets))
 
     # ---- report datasets -----------------------------------------------------------------------
 
-    async def _target(self, runtime: TargetRuntime) -> None:
-        jobs = []
-        if runtime.topology is not None:
-            for dataset in REPORT_DATASETS:
-                if getattr(self.config.datasets, dataset).enabled:
-                    for server in runtime.polled_servers():
-                        target = ServerTarget(server, runtime.urls[server.server_id])
-                        jobs.append(self._catch_up(runtime, dataset, target))
+    async def _target(self, target: TargetSnapshot) -> None:
+        jobs = [
+            self._catch_up(target, dataset, fetch, server_id)
+            for dataset, fetch in self._fetchers.items()
+            if getattr(self.config.datasets, dataset).enabled
+            for server_id in target.polled_servers
+        ]
         await asyncio.gather(*jobs)
-        await self._snapshots(runtime)
+        await self._snapshots(target)
 
-    async def _catch_up(self, runtime: TargetRuntime, dataset: str, target: ServerTarget) -> None:
-        name, server_id = runtime.target.name, target.server.server_id
+    async def _catch_up(
+        self, target: TargetSnapshot, dataset: str, fetch: IntervalFetch, server_id: str
+    ) -> None:
+        name = target.target
         counters = self._counters_for(name, dataset)
-        zone, length = ZoneInfo(runtime.target.timezone), self.config.report_interval
+        zone, length = target.timezone, self.config.report_interval
         now = self.now()
         due_end = last_closed_end(now, length, zone, self.config.grace)
         try:
@@ -159,18 +183,29 @@ class ParquetSink:
                 return
         due = list(intervals_between(start, due_end, length, zone))
         counters.backlog[server_id] = len(due)
-        fetcher = self._fetcher(runtime)
         key = f"{name}:{dataset}:{server_id}"
         for interval in due:
             try:
-                table = await fetcher.fetch(dataset, runtime.client, target, interval)
-            except ApiError as exc:
+                table: pa.Table | None = await fetch(name, server_id, interval)
+            except ReportUnavailable as exc:
                 counters.fetch_errors += 1
                 self._failures.failed(
                     key,
                     f"parquet: target {name}, {dataset}, server {server_id}: cannot fetch {interval.key()}: {exc}",
                 )
                 return
+            except IntervalUnanswerable as exc:
+                # Never answerable: given up and counted, and the checkpoint moves past it.
+                log.warning(
+                    "parquet: target %s, %s, server %s: interval %s skipped: %s",
+                    name,
+                    dataset,
+                    server_id,
+                    interval.key(),
+                    exc,
+                )
+                counters.skipped_intervals += 1
+                table = None
             try:
                 await asyncio.to_thread(self._write_interval, name, dataset, server_id, interval, table)
             except StoreError as exc:
@@ -178,8 +213,9 @@ class ParquetSink:
                 self._failures.failed(key, f"parquet: {exc}", logging.ERROR)
                 return
             self._checkpoints[(name, dataset, server_id)] = interval.end
-            counters.rows_written += table.num_rows
-            counters.files_written += bool(table.num_rows)
+            rows = table.num_rows if table is not None else 0
+            counters.rows_written += rows
+            counters.files_written += bool(rows)
             counters.last_written[server_id] = interval.end.timestamp()
             counters.backlog[server_id] -= 1
             self._failures.succeeded(
@@ -187,10 +223,11 @@ class ParquetSink:
             )
 
     def _write_interval(
-        self, target: str, dataset: str, server_id: str, interval: Interval, table: pa.Table
+        self, target: str, dataset: str, server_id: str, interval: Interval, table: pa.Table | None
     ) -> None:
-        # An interval without rows (a server without the module) has no file, only its checkpoint.
-        if table.num_rows:
+        # An interval without rows (a server without the module, or one given up) has no file, only its
+        # checkpoint.
+        if table is not None and table.num_rows:
             name = report_file_name(dataset, target, server_id, interval)
             self.store.write(dataset, interval.start.date(), name, table)
         self.store.write_checkpoint(target, dataset, server_id, interval.end)
@@ -205,13 +242,13 @@ class ParquetSink:
 
     # ---- snapshot datasets ---------------------------------------------------------------------
 
-    async def _snapshots(self, runtime: TargetRuntime) -> None:
-        name = runtime.target.name
-        zone = ZoneInfo(runtime.target.timezone)
-        for dataset, collector, build in (
-            (CAMERA_STATUS, "cameras", tables.camera_status),
-            (LICENSE_USAGE, "licenses", tables.license_usage),
-        ):
+    async def _snapshots(self, target: TargetSnapshot) -> None:
+        name, zone = target.target, target.timezone
+        snapshots: tuple[tuple[str, Mapping[str, object], Callable[..., pa.Table]], ...] = (
+            (CAMERA_STATUS, target.sections.of(CamerasSection), tables.camera_status),
+            (LICENSE_USAGE, target.sections.of(LicenseSection), tables.license_usage),
+        )
+        for dataset, sections, build in snapshots:
             config = getattr(self.config.datasets, dataset)
             if not config.enabled:
                 continue
@@ -221,14 +258,13 @@ class ParquetSink:
                 slot = previous_boundary(slot, config.interval, zone)
             if self._last_slot.get((name, dataset), slot - timedelta(seconds=1)) >= slot:
                 continue
-            sections = runtime.latest(collector)
             if not sections:
                 continue  # nothing collected yet (or the collector is off)
             counters = self._counters_for(name, dataset)
             written = True
             # One file per server, like the report datasets: shards that poll different servers of one
             # target never write the same file.
-            for server_id, section in sections.items():
+            for server_id, section in sorted(sections.items()):
                 table = build(name, slot, {server_id: section})
                 file_name = snapshot_file_name(dataset, name, server_id, slot)
                 try:
@@ -251,10 +287,3 @@ class ParquetSink:
 
     def _counters_for(self, target: str, dataset: str) -> _Counters:
         return self._counters.setdefault((target, dataset), _Counters())
-
-    def _fetcher(self, runtime: TargetRuntime) -> ReportFetcher:
-        name = runtime.target.name
-        if name not in self._fetchers:
-            # The runtime's warn-once memory: a quirk already reported by a collector is not repeated.
-            self._fetchers[name] = ReportFetcher(runtime.warn_once)
-        return self._fetchers[name]

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import fs as pafs
 
-from eocexporter.config import ParquetConfig
+from eocexporter.options import ParquetConfig
 from eocexporter.parquet.schemas import string_columns
 
 CHECKPOINTS = "_checkpoints"
@@ -47,7 +47,6 @@ class StoredFile:
 class ParquetStore:
     def __init__(self, config: ParquetConfig) -> None:
         assert config.root is not None
-        self.root_text = config.root
         if config.root.startswith("s3://"):
             s3 = config.s3
             self.fs: pafs.FileSystem = pafs.S3FileSystem(

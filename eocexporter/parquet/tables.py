@@ -8,7 +8,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from eocexporter.exposition import module_label
-from eocexporter.model import Camera, CamerasSection, LicenseSection, LineReport, VisitorCounts
+from eocexporter.model import Camera, CamerasSection, CameraStatus, CameraVisitors, LicenseSection, LineReport
 from eocexporter.parquet.intervals import Interval
 from eocexporter.parquet.schemas import (
     CAMERA_STATUS,
@@ -48,21 +48,18 @@ def object_counts(target: str, server_id: str, interval: Interval, lines: Iterab
 
 
 def visitor_reports(
-    target: str,
-    server_id: str,
-    interval: Interval,
-    visitors: Iterable[VisitorCounts],
-    names: Mapping[str, str],
+    target: str, server_id: str, interval: Interval, visitors: Iterable[CameraVisitors]
 ) -> pa.Table:
     rows = []
-    for row in sorted(visitors, key=lambda item: item.camera_id):
+    for named in sorted(visitors, key=lambda item: item.counts.camera_id):
+        row = named.counts
         values: dict[str, object] = {
             "interval_start": interval.start,
             "interval_end": interval.end,
             "target": target,
             "server_id": server_id,
             "camera_id": row.camera_id,
-            "camera": names.get(row.camera_id, ""),
+            "camera": named.camera,
             "total_visitors": row.total,
             "unique_visitors": row.unique,
         }
@@ -84,7 +81,9 @@ def camera_status(target: str, ts: datetime, sections: Mapping[str, CamerasSecti
     return _table(CAMERA_STATUS, rows)
 
 
-def _camera_row(target: str, ts: datetime, server_id: str, camera: Camera, status) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _camera_row(
+    target: str, ts: datetime, server_id: str, camera: Camera, status: CameraStatus | None
+) -> dict[str, object]:
     return {
         "ts": ts,
         "target": target,

@@ -28,6 +28,11 @@ class RequestRecord(NamedTuple):
     method: str
     template: str | None  # None: no such resource
     status: int
+    # The query parameters as sent, names lowercased, without the credentials of query authentication.
+    params: tuple[tuple[str, str], ...] = ()
+
+
+_CREDENTIAL_PARAMS = frozenset({"login", "password", "usertype"})
 
 
 class Simulator:
@@ -108,7 +113,12 @@ class Simulator:
         if delay:
             await asyncio.sleep(delay)
         response = self._respond(server, request, found)
-        self.request_log.append(RequestRecord(server.id, request.method, template, response.status))
+        params = tuple(
+            (name.lower(), value)
+            for name, value in request.query.items()
+            if name.lower() not in _CREDENTIAL_PARAMS
+        )
+        self.request_log.append(RequestRecord(server.id, request.method, template, response.status, params))
         return response
 
     def _respond(self, server: SimServer, request: web.Request, found) -> web.Response:

@@ -1,12 +1,15 @@
-"""Snapshots built by hand from the contract's dataclasses, and a parser for what the renderer returns."""
+"""Snapshots built by hand from the contract's dataclasses, the renderer over every registered collector,
+and a parser for what it returns."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
 
+from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from eocexporter import exposition
 from eocexporter.model import (
     Camera,
     CamerasSection,
@@ -21,11 +24,13 @@ from eocexporter.model import (
     VisitorCounts,
     VisitorsSection,
 )
+from eocexporter.registry import COLLECTORS
 from eocexporter.snapshot import (
     ApiStats,
     CollectorRun,
     ExporterSnapshot,
     HistogramData,
+    Sections,
     TargetSnapshot,
 )
 
@@ -37,6 +42,30 @@ CAM_3 = "587bae55-8059-4d05-8577-cfbb487d77ec"
 LINE = "0af772da-9993-4a39-a785-4e7c89efe55a"
 AREA = "d98c95d6-9e6a-4a5e-80a4-184826846b17"
 EXPIRY = datetime(2030, 8, 20, 9, 28, 54, tzinfo=UTC)
+
+
+# Tests name each collector's sections by the collector (cameras=..., visitors=...), as the registry does.
+_SECTION_TYPES = {entry.name: entry.section for entry in COLLECTORS}
+
+
+def render(snapshot: ExporterSnapshot) -> bytes:
+    return exposition.render(snapshot, COLLECTORS)
+
+
+def build_exposition(snapshot: ExporterSnapshot) -> exposition.Exposition:
+    return exposition.build_exposition(snapshot, COLLECTORS)
+
+
+def metric_families(snapshot: ExporterSnapshot) -> list[Metric]:
+    return exposition.metric_families(snapshot, COLLECTORS)
+
+
+def replace_target(target: TargetSnapshot, **changes: object) -> TargetSnapshot:
+    """``dataclasses.replace``, where a collector's name (``cameras=``) replaces its sections."""
+    by_type = dict(target.sections.by_type)
+    for name in [name for name in changes if name in _SECTION_TYPES]:
+        by_type[_SECTION_TYPES[name]] = changes.pop(name)  # type: ignore[assignment]
+    return dataclasses.replace(target, sections=Sections(by_type), **changes)  # type: ignore[arg-type]
 
 
 def _server(server_id: str, name: str, hostname: str, port: int) -> Server:
@@ -67,7 +96,7 @@ def _license(server_id: str) -> License:
 def populated_target(name: str = "plant") -> TargetSnapshot:
     """A target where every collector has data: two servers, three cameras, both zone kinds, visitors."""
     histogram = HistogramData(bounds=(0.1, 0.5, 1.0), bucket_counts=(3, 5, 6), count=7, sum=2.75)
-    return TargetSnapshot(
+    base = TargetSnapshot(
         target=name,
         up=True,
         topology=Topology(
@@ -89,6 +118,9 @@ def populated_target(name: str = "plant") -> TargetSnapshot:
             durations={"api/channels": histogram},
             parse_errors={"webapi/license": 2},
         ),
+    )
+    return replace_target(
+        base,
         cameras={
             MAIN: CamerasSection(
                 cameras=(Camera(CAM_1, "Camera 1", False, MAIN), Camera(CAM_2, "Plant", True, MAIN)),
@@ -160,8 +192,7 @@ def large_snapshot(cameras: int) -> ExporterSnapshot:
                 CountingZone(cid, LINE, "Вход", "LineSection", {"Person": 5, "Car": 1}) for cid in ids
             )
         )
-    target = dataclasses.replace(base, cameras=sections, object_counting=zones)
-    return snapshot_of(target)
+    return snapshot_of(replace_target(base, cameras=sections, object_counting=zones))
 
 
 def parse(body: bytes) -> dict[str, object]:
@@ -189,4 +220,4 @@ def awkward_snapshot(status: str = "Reconnecting", write_mbps: float = 0.5) -> E
     name = 'Камера "1" \\ вход\nвторая'
     camera_status = CameraStatus(CAM_1, status, True, 0.5, 0.25, write_mbps)
     section = CamerasSection(cameras=(Camera(CAM_1, name, False, MAIN),), statuses=(camera_status,))
-    return snapshot_of(dataclasses.replace(populated_target(), cameras={MAIN: section}))
+    return snapshot_of(replace_target(populated_target(), cameras={MAIN: section}))

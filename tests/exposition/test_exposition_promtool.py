@@ -9,10 +9,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from exposition_snapshots import awkward_snapshot, large_snapshot, populated, snapshot_of
+from exposition_snapshots import awkward_snapshot, large_snapshot, populated, render, snapshot_of
 from helpers import promtool_path
-
-from eocexporter.exposition import render
 
 pytestmark = pytest.mark.promtool
 

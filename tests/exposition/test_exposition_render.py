@@ -17,86 +17,63 @@ from exposition_snapshots import (
     LINE,
     MAIN,
     SECOND,
+    build_exposition,
     down_target,
+    metric_families,
     parse,
     populated,
     populated_target,
+    render,
+    replace_target,
     samples,
     snapshot_of,
 )
 from helpers import check_golden
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from eocexporter.exposition import (
-    BYTES_PER_SECOND_PER_MBPS,
-    CONTENT_TYPE,
-    build_exposition,
-    metric_families,
-    render,
-)
+from eocexporter.exposition import CONTENT_TYPE
+from eocexporter.exposition.cameras import BYTES_PER_SECOND_PER_MBPS
+from eocexporter.exposition.family import Family
 from eocexporter.model import (
     KNOWN_CAMERA_STATES,
+    ArchivingSection,
     Camera,
+    CameraArchiving,
     CamerasSection,
     CameraStatus,
     CountingZone,
+    LicenseSection,
     ObjectCountingSection,
     VisitorCounts,
     VisitorsSection,
 )
-from eocexporter.snapshot import ApiStats, ExporterSnapshot, HistogramData, TargetSnapshot
+from eocexporter.registry import catalogue
+from eocexporter.snapshot import (
+    ApiStats,
+    ExporterSnapshot,
+    HistogramData,
+    ParquetDatasetStats,
+    TargetSnapshot,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "populated.prom"
 
-# (family name as the parser reports it, type, label names of its samples); dashboards depend on these.
-CONTRACT = [
-    ("eocortex_up", "gauge", {"target"}),
-    ("eocortex_server_up", "gauge", {"target", "server_id"}),
-    ("eocortex_collector_success", "gauge", {"target", "collector"}),
-    ("eocortex_collector_duration_seconds", "gauge", {"target", "collector"}),
-    ("eocortex_collector_last_success_timestamp_seconds", "gauge", {"target", "collector"}),
-    ("eocortex_api_requests", "counter", {"target", "endpoint", "code"}),
-    ("eocortex_api_request_duration_seconds", "histogram", {"target", "endpoint"}),
-    ("eocortex_api_parse_errors", "counter", {"target", "endpoint"}),
-    ("eocortex_exporter_build_info", "gauge", {"version", "python_version"}),
-    ("eocortex_server_info", "gauge", {"target", "server_id", "server", "hostname", "port"}),
-    ("eocortex_server_license_channels_limit", "gauge", {"target", "server_id", "kind"}),
-    ("eocortex_server_license_channels_used", "gauge", {"target", "server_id", "kind"}),
-    ("eocortex_license_channels_limit", "gauge", {"target", "server_id", "module"}),
-    ("eocortex_license_channels_used", "gauge", {"target", "server_id", "module"}),
-    ("eocortex_license_channels_used_on_server", "gauge", {"target", "server_id", "module"}),
-    ("eocortex_license_feature_enabled", "gauge", {"target", "server_id", "feature"}),
-    ("eocortex_license_expiry_timestamp_seconds", "gauge", {"target", "server_id"}),
-    ("eocortex_license_info", "gauge", {"target", "server_id", "product_type"}),
-    ("eocortex_camera_info", "gauge", {"target", "server_id", "camera_id", "camera", "disabled"}),
-    ("eocortex_camera_status", "gauge", {"target", "camera_id", "status"}),
-    ("eocortex_camera_receive_bytes_per_second", "gauge", {"target", "camera_id", "stream"}),
-    ("eocortex_camera_write_bytes_per_second", "gauge", {"target", "camera_id"}),
-    ("eocortex_camera_alt_stream_enabled", "gauge", {"target", "camera_id"}),
-    (
-        "eocortex_object_counting_line_crossings",
-        "counter",
-        {"target", "camera_id", "zone_id", "zone", "object_class"},
-    ),
-    (
-        "eocortex_object_counting_zone_objects",
-        "gauge",
-        {"target", "camera_id", "zone_id", "zone", "object_class"},
-    ),
-    ("eocortex_visitors", "counter", {"target", "camera_id"}),
-    ("eocortex_unique_visitors", "counter", {"target", "camera_id"}),
-    ("eocortex_visitors_by_gender", "counter", {"target", "camera_id", "gender"}),
-    ("eocortex_visitors_by_age", "counter", {"target", "camera_id", "age_group"}),
-    ("eocortex_visitors_by_emotion", "counter", {"target", "camera_id", "emotion"}),
-    # Added beyond the contract table.
-    ("eocortex_configure_access", "gauge", {"target"}),
-    ("eocortex_server_main", "gauge", {"target", "server_id"}),
-    ("eocortex_server_replication", "gauge", {"target", "server_id"}),
-]
+# Every family the exporter can emit, from the registry: the contract dashboards and alerts depend on.
+CATALOGUE = catalogue()
+
+
+def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
+    """``snapshot`` with archiving settings and Parquet sink figures for its first target, which
+    ``populated()`` (and its golden file) leave out, so every family has series."""
+    stats = ParquetDatasetStats(1, 1, 0, 0, 0, last_written={MAIN: 1.7e9}, backlog={MAIN: 0})
+    archiving = ArchivingSection(cameras=(CameraArchiving(CAM_1, "AlwaysOn", False),))
+    first, *rest = snapshot.targets
+    first = replace_target(first, archiving={MAIN: archiving}, parquet={"object_counts": stats})
+    return dataclasses.replace(snapshot, targets=(first, *rest))
 
 
 def _with(target: TargetSnapshot, **changes: object) -> ExporterSnapshot:
-    return snapshot_of(dataclasses.replace(target, **changes))
+    return snapshot_of(replace_target(target, **changes))
 
 
 def _label_values(body: bytes, label: str) -> set[str]:
@@ -111,28 +88,25 @@ def _label_values(body: bytes, label: str) -> set[str]:
 # ---- the contract ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "kind", "labels"), CONTRACT, ids=[row[0] for row in CONTRACT])
-def test_populated_snapshot_has_every_contract_metric_with_its_type_and_labels(
-    name: str, kind: str, labels: set[str]
-) -> None:
-    family = parse(render(populated()))[name]
-    assert family.type == kind
-    assert family.samples
-    for sample in family.samples:
-        assert set(sample.labels) - {"le"} == labels
-    assert "Polled in the background" in family.documentation or name in {
-        "eocortex_exporter_build_info",
-        "eocortex_collector_success",
-        "eocortex_collector_duration_seconds",
-        "eocortex_collector_last_success_timestamp_seconds",
-        "eocortex_api_requests",
-        "eocortex_api_request_duration_seconds",
-        "eocortex_api_parse_errors",
-    }
+@pytest.mark.parametrize("family", CATALOGUE, ids=[family.name for family in CATALOGUE])
+def test_every_catalogued_family_is_emitted_with_its_type_and_labels(family: Family) -> None:
+    parsed = parse(render(with_every_family(populated())))[family.name]
+    assert parsed.type == family.kind
+    assert parsed.samples
+    for sample in parsed.samples:
+        assert set(sample.labels) - {"le"} == set(family.labels)
+    # A value served from the collectors' cache says so, and names the collector.
+    assert ("Polled in the background" in parsed.documentation) == (family.polled_by is not None)
 
 
-def test_nothing_is_emitted_beyond_the_listed_families() -> None:
-    assert set(parse(render(populated()))) == {row[0] for row in CONTRACT}
+def test_nothing_is_emitted_beyond_the_catalogue() -> None:
+    assert set(parse(render(with_every_family(populated())))) == {family.name for family in CATALOGUE}
+
+
+def test_the_catalogue_names_each_family_once() -> None:
+    names = [family.exposed_name for family in CATALOGUE]
+    assert len(names) == len(set(names))
+    assert all(name.startswith("eocortex_") for name in names)
 
 
 def test_counters_are_exposed_with_total_and_gauges_without() -> None:
@@ -279,7 +253,7 @@ def test_an_explicit_infinite_bound_is_not_repeated() -> None:
 
 def _licence_snapshot(is_time_limited: bool, time_limit: datetime | None) -> ExporterSnapshot:
     target = populated_target()
-    section = target.licenses[MAIN]
+    section = target.sections.of(LicenseSection)[MAIN]
     lic = dataclasses.replace(section.license, is_time_limited=is_time_limited, time_limit=time_limit)
     return _with(target, licenses={MAIN: dataclasses.replace(section, license=lic)})
 
@@ -335,16 +309,18 @@ def test_awkward_names_round_trip_through_the_parser() -> None:
 
 def test_a_camera_gone_from_the_snapshot_has_no_series_left() -> None:
     target = populated_target()
-    section = target.cameras[SECOND]
+    section = target.sections.of(CamerasSection)[SECOND]
     without = dataclasses.replace(section, cameras=(), statuses=())
-    body = render(_with(target, cameras={**target.cameras, SECOND: without}, visitors={}))
+    body = render(_with(target, cameras={**target.sections.of(CamerasSection), SECOND: without}, visitors={}))
     assert CAM_3 not in body.decode()
     assert CAM_3 in render(populated()).decode()
 
 
 def test_a_zone_gone_from_the_snapshot_has_no_series_left() -> None:
     target = populated_target()
-    zones = tuple(zone for zone in target.object_counting[MAIN].zones if zone.zone_id != AREA)
+    zones = tuple(
+        zone for zone in target.sections.of(ObjectCountingSection)[MAIN].zones if zone.zone_id != AREA
+    )
     body = render(_with(target, object_counting={MAIN: ObjectCountingSection(zones=zones)}))
     assert AREA not in body.decode()
     assert "eocortex_object_counting_zone_objects" not in body.decode()  # no empty family either
@@ -361,7 +337,7 @@ def test_a_server_gone_from_the_snapshot_has_no_series_left() -> None:
             target,
             topology=topology,
             servers_up={MAIN: True},
-            cameras={MAIN: target.cameras[MAIN]},
+            cameras={MAIN: target.sections.of(CamerasSection)[MAIN]},
             visitors={},
         )
     )
@@ -409,7 +385,7 @@ def test_a_camera_listed_by_two_servers_is_reported_once_from_the_first_server_i
         cameras=(Camera(CAM_1, "Copy", False, SECOND),),
         statuses=(CameraStatus(CAM_1, "Wait", False, 0.0, 0.0, 0.0),),
     )
-    body = render(_with(target, cameras={**target.cameras, SECOND: twice}))
+    body = render(_with(target, cameras={**target.sections.of(CamerasSection), SECOND: twice}))
     info = [
         dict(labels) for labels in samples(body, "eocortex_camera_info") if dict(labels)["camera_id"] == CAM_1
     ]
@@ -428,7 +404,11 @@ def test_a_camera_listed_by_two_servers_is_reported_once_from_the_first_server_i
 def test_a_visitor_row_repeated_on_two_servers_is_reported_once() -> None:
     target = populated_target()
     row = VisitorCounts(CAM_3, total=1, unique=1, gender={"Other": 1}, age={}, emotion={})
-    body = render(_with(target, visitors={**target.visitors, MAIN: VisitorsSection(visitors=(row,))}))
+    body = render(
+        _with(
+            target, visitors={**target.sections.of(VisitorsSection), MAIN: VisitorsSection(visitors=(row,))}
+        )
+    )
     assert len(samples(body, "eocortex_visitors_total")) == 1
     assert _label_values(body, "gender") in ({"Other"}, {"Female", "Male"})
 
@@ -459,13 +439,13 @@ def _reversed(snapshot: ExporterSnapshot) -> ExporterSnapshot:
         )
         cameras = {
             sid: CamerasSection(tuple(reversed(s.cameras)), tuple(reversed(s.statuses)))
-            for sid, s in flip_map(target.cameras).items()
+            for sid, s in flip_map(target.sections.of(CamerasSection)).items()
         }
         zones = {
             sid: ObjectCountingSection(
                 tuple(dataclasses.replace(z, counts=flip_map(z.counts)) for z in reversed(s.zones))
             )
-            for sid, s in flip_map(target.object_counting).items()
+            for sid, s in flip_map(target.sections.of(ObjectCountingSection)).items()
         }
         api = ApiStats(
             requests=flip_map(target.api.requests),
@@ -473,7 +453,7 @@ def _reversed(snapshot: ExporterSnapshot) -> ExporterSnapshot:
             parse_errors=flip_map(target.api.parse_errors),
         )
         targets.append(
-            dataclasses.replace(
+            replace_target(
                 target,
                 topology=topology,
                 servers_up=flip_map(target.servers_up),
@@ -481,8 +461,8 @@ def _reversed(snapshot: ExporterSnapshot) -> ExporterSnapshot:
                 api=api,
                 cameras=cameras,
                 object_counting=zones,
-                licenses=flip_map(target.licenses),
-                visitors=flip_map(target.visitors),
+                licenses=flip_map(target.sections.of(LicenseSection)),
+                visitors=flip_map(target.sections.of(VisitorsSection)),
             )
         )
     return dataclasses.replace(snapshot, targets=tuple(targets))
@@ -507,9 +487,8 @@ def test_exposition_carries_body_gzip_and_content_type() -> None:
 
 
 def test_families_are_built_without_rendering() -> None:
-    names = [family.name for family in metric_families(populated())]
-    assert names[0] == "eocortex_exporter_build_info"
-    assert len(names) == len(set(names)) == len(CONTRACT)
+    names = [family.name for family in metric_families(with_every_family(populated()))]
+    assert names == [family.name for family in CATALOGUE]
 
 
 # ---- docs ------------------------------------------------------------------------------------------------
@@ -524,3 +503,22 @@ def test_docs_list_every_family_and_its_exact_help_text() -> None:
         if line.startswith("# HELP "):
             assert line in docs, line
             assert f"`{line.split()[2]}`" in docs, line.split()[2]
+
+
+def documented_rows() -> dict[str, tuple[str, set[str]]]:
+    """Exposed name -> (type, label names) from the tables of docs/metrics.md."""
+    rows = {}
+    for line in DOCS.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].startswith("`eocortex_"):
+            labels = {label.strip("` ") for label in cells[2].split(",") if label.strip()}
+            assert cells[0].strip("`") not in rows, f"{cells[0]} is documented twice"
+            rows[cells[0].strip("`")] = (cells[1], labels)
+    return rows
+
+
+def test_docs_tables_describe_exactly_the_catalogued_families() -> None:
+    rows = documented_rows()
+    assert set(rows) == {family.exposed_name for family in CATALOGUE}
+    for family in CATALOGUE:
+        assert rows[family.exposed_name] == (family.kind, set(family.labels)), family.exposed_name

@@ -177,7 +177,7 @@ async def test_request_log_tells_what_was_answered(sim, http):
     await fetch(http, f"{sim.main_url}/api/channels")
     main = sim.installation.main_server.id
     assert list(sim.request_log) == [
-        (main, "GET", "api/channels", 401),
-        (main, "GET", None, 404),
-        (main, "GET", "api/channels", 200),
+        (main, "GET", "api/channels", 401, ()),
+        (main, "GET", None, 404, ()),
+        (main, "GET", "api/channels", 200, ()),
     ]

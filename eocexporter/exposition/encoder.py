@@ -1,0 +1,148 @@
+"""Series -> the text exposition (format 0.0.4), written directly, and the same through prometheus-client.
+
+:func:`encode` writes the bytes itself: at 10,000 cameras it takes a fraction of the time of building a
+prometheus-client sample object per series and handing them to ``generate_latest``
+(docs/benchmarks.md). It is kept only because it is exact: :func:`reference_encode` runs the same series
+through prometheus-client's own classes and ``generate_latest``, and a property test
+(tests/exposition/test_exposition_encoder.py) holds the two byte-equal over arbitrary names, label values
+and floats.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.exposition import generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.utils import floatToGoString
+
+from eocexporter.exposition.family import Family, SeriesSet
+from eocexporter.snapshot import HistogramData
+
+# floatToGoString of the values that recur in an exposition (0, 1, small counts), up to this many.
+_FLOAT_TEXT_CACHE_SIZE = 4096
+_float_texts: dict[float, str] = {}
+# -0.0 == 0.0, so a dict keyed by value cannot tell them apart; they print differently.
+_ZERO_TEXT = floatToGoString(0.0)
+_NEGATIVE_ZERO_TEXT = floatToGoString(-0.0)
+
+
+def float_text(value: float) -> str:
+    """``floatToGoString(value)``, remembered for the values that recur."""
+    if value == 0.0:
+        return _NEGATIVE_ZERO_TEXT if math.copysign(1.0, value) < 0 else _ZERO_TEXT
+    text = _float_texts.get(value)
+    if text is None:
+        text = floatToGoString(value)
+        if len(_float_texts) < _FLOAT_TEXT_CACHE_SIZE and value == value:  # NaN never equals a key
+            _float_texts[value] = text
+    return text
+
+
+def _escape_help(text: str) -> str:
+    return text.replace("\\", r"\\").replace("\n", r"\n")
+
+
+def _label_escaper() -> Callable[[str], str]:
+    """Escapes label values as generate_latest does, remembering each: ids recur in many families."""
+    escaped_values: dict[str, str] = {}
+
+    def escape(value: str) -> str:
+        escaped = escaped_values.get(value)
+        if escaped is None:
+            escaped = value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+            escaped_values[value] = escaped
+        return escaped
+
+    return escape
+
+
+def encode(series: SeriesSet) -> bytes:
+    """The text exposition of ``series``: byte for byte what :func:`reference_encode` makes of it."""
+    out: list[str] = []
+    escape = _label_escaper()
+    for family, by_labels in series.items():
+        if not by_labels:
+            continue  # a family with nothing to say is left out, HELP and TYPE included
+        if family.kind == "histogram":
+            # Few series (one per endpoint): the generic path through generate_latest costs nothing here.
+            out.append(reference_encode([(family, by_labels)]).decode("utf-8"))
+        else:
+            _write_family(out, family, by_labels, escape)  # type: ignore[arg-type]
+    return "".join(out).encode("utf-8")
+
+
+def help_line(family: Family) -> str:
+    """The family's ``# HELP`` line, as generate_latest writes it."""
+    return f"# HELP {family.exposed_name} {_escape_help(family.help)}\n"
+
+
+def _write_family(
+    out: list[str], family: Family, by_labels: Mapping[tuple[str, ...], float], escape: Callable[[str], str]
+) -> None:
+    name = family.exposed_name
+    out.append(f"{help_line(family)}# TYPE {name} {family.kind}\n")
+    # generate_latest writes labels sorted by name; the series stay sorted by their values. One format
+    # template per family puts each escaped value in its place in a single C-level call per series.
+    labels = family.labels
+    order = sorted(range(len(labels)), key=lambda index: labels[index])
+    pairs = ",".join(f'{labels[index]}="{{{index}}}"' for index in order)
+    line = (f"{name}{{{{{pairs}}}}} " if pairs else f"{name} ").format
+    for values in sorted(by_labels):
+        out.append(f"{line(*map(escape, values))}{float_text(by_labels[values])}\n")
+
+
+def metric_families(
+    families: Iterable[tuple[Family, Mapping[tuple[str, ...], float | HistogramData]]],
+) -> list[Metric]:
+    """The same series as prometheus-client's own family objects, families without series left out."""
+    built = []
+    for family, by_labels in families:
+        if by_labels:
+            built.append(_metric_family(family, by_labels))
+    return built
+
+
+def _metric_family(family: Family, by_labels: Mapping[tuple[str, ...], float | HistogramData]) -> Metric:
+    if family.kind == "histogram":
+        histogram = HistogramMetricFamily(family.name, family.help, labels=family.labels)
+        for values in sorted(by_labels):
+            data = by_labels[values]
+            assert isinstance(data, HistogramData)
+            buckets = [
+                (floatToGoString(bound), float(count))
+                for bound, count in zip(data.bounds, data.bucket_counts, strict=True)
+                if bound != math.inf  # +Inf is always the total count, added below
+            ]
+            buckets.append(("+Inf", float(data.count)))
+            histogram.add_metric(values, buckets, sum_value=float(data.sum))
+        return histogram
+    kind = CounterMetricFamily if family.kind == "counter" else GaugeMetricFamily
+    metric = kind(family.name, family.help, labels=family.labels)
+    for values in sorted(by_labels):
+        metric.add_metric(values, by_labels[values])
+    return metric
+
+
+class _FixedFamilies:
+    """The smallest collector generate_latest accepts: its collect() yields families built beforehand."""
+
+    def __init__(self, families: Iterable[Metric]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterable[Metric]:
+        return self._families
+
+
+def render_families(families: Iterable[Metric]) -> bytes:
+    """prometheus-client's own encoder over ``families``."""
+    return generate_latest(_FixedFamilies(families))  # type: ignore[arg-type]
+
+
+def reference_encode(
+    families: Iterable[tuple[Family, Mapping[tuple[str, ...], float | HistogramData]]],
+) -> bytes:
+    """What prometheus-client's classes and ``generate_latest`` make of the series."""
+    return render_families(metric_families(families))

@@ -1,0 +1,108 @@
+"""The exporter's own health and each target's reachability: build, collector runs, API requests."""
+
+from __future__ import annotations
+
+from eocexporter.exposition.family import Family, SeriesSet, bool_value, gauge
+from eocexporter.snapshot import TargetSnapshot
+
+BUILD_INFO = gauge(
+    "eocortex_exporter_build_info",
+    "Always 1; labels carry the exporter's version and the Python version it runs on.",
+    ("version", "python_version"),
+)
+UP = gauge(
+    "eocortex_up",
+    "1 if the last discovery run reached the target's main server and authenticated, 0 if not.",
+    ("target",),
+    polled_by="discovery",
+)
+CONFIGURE_ACCESS = gauge(
+    "eocortex_configure_access",
+    "1 if configure/servers was allowed, 0 if it answered 403 and the exporter fell back to the main"
+    " server's api/ alone (other servers are then not discovered).",
+    ("target",),
+    polled_by="discovery",
+)
+SERVER_UP = gauge(
+    "eocortex_server_up",
+    "1 if the server's own api/ answered in the last polling cycle, 0 if not.",
+    ("target", "server_id"),
+    polled_by="discovery",
+)
+COLLECTOR_SUCCESS = gauge(
+    "eocortex_collector_success",
+    "1 if the last run of the collector on the target succeeded, 0 if it failed.",
+    ("target", "collector"),
+)
+COLLECTOR_DURATION = gauge(
+    "eocortex_collector_duration_seconds",
+    "Wall-clock duration of the last run of the collector on the target.",
+    ("target", "collector"),
+)
+COLLECTOR_LAST_SUCCESS = gauge(
+    "eocortex_collector_last_success_timestamp_seconds",
+    "Unix time the collector last succeeded on the target; absent until it has."
+    " The age of the target's cached values is time() minus this.",
+    ("target", "collector"),
+)
+API_REQUESTS = Family(
+    "eocortex_api_requests",
+    "counter",
+    "HTTP requests the exporter made to the Eocortex API, by route template and status code"
+    " (code is the HTTP status, or the kind of failure when no response came).",
+    ("target", "endpoint", "code"),
+    counted_by_client=True,
+)
+API_REQUEST_DURATION = Family(
+    "eocortex_api_request_duration_seconds",
+    "histogram",
+    "Duration of the exporter's requests to the Eocortex API, by route template.",
+    ("target", "endpoint"),
+    counted_by_client=True,
+)
+API_PARSE_ERRORS = Family(
+    "eocortex_api_parse_errors",
+    "counter",
+    "Responses of the Eocortex API the exporter could not parse, by route template.",
+    ("target", "endpoint"),
+    counted_by_client=True,
+)
+
+FAMILIES = (
+    BUILD_INFO,
+    UP,
+    CONFIGURE_ACCESS,
+    SERVER_UP,
+    COLLECTOR_SUCCESS,
+    COLLECTOR_DURATION,
+    COLLECTOR_LAST_SUCCESS,
+    API_REQUESTS,
+    API_REQUEST_DURATION,
+    API_PARSE_ERRORS,
+)
+
+
+def render_build(series: SeriesSet, version: str, python_version: str) -> None:
+    series.add(BUILD_INFO, (version, python_version), 1)
+
+
+def render(series: SeriesSet, snapshot: TargetSnapshot) -> None:
+    target = snapshot.target
+    if snapshot.up is not None:  # None: another shard reports this target's own series
+        series.add(UP, (target,), bool_value(snapshot.up))
+    if snapshot.topology is not None:
+        series.add(CONFIGURE_ACCESS, (target,), bool_value(snapshot.topology.configure_access))
+    for server_id, answered in sorted(snapshot.servers_up.items()):
+        series.add(SERVER_UP, (target, server_id), bool_value(answered))
+    for collector, run in sorted(snapshot.collectors.items()):
+        series.add(COLLECTOR_SUCCESS, (target, collector), bool_value(run.success))
+        series.add(COLLECTOR_DURATION, (target, collector), run.duration_seconds)
+        if run.last_success_timestamp is not None:
+            series.add(COLLECTOR_LAST_SUCCESS, (target, collector), run.last_success_timestamp)
+    api = snapshot.api
+    for (endpoint, code), count in sorted(api.requests.items()):
+        series.add(API_REQUESTS, (target, endpoint, code), count)
+    for endpoint, histogram in sorted(api.durations.items()):
+        series.add_histogram(API_REQUEST_DURATION, (target, endpoint), histogram)
+    for endpoint, count in sorted(api.parse_errors.items()):
+        series.add(API_PARSE_ERRORS, (target, endpoint), count)
