@@ -9,8 +9,9 @@ INSTALLED := $(VENV)/.installed
 
 .PHONY: demo test lint tools golden clean sync-chart image
 
+# `make demo PROFILE=real-world`: the simulator answers as real installations do (docs/simulator.md).
 demo: $(INSTALLED)
-	$(BIN)/eocexporter demo
+	$(BIN)/eocexporter demo $(if $(PROFILE),--profile $(PROFILE))
 
 test: $(INSTALLED) tools lint
 	$(BIN)/pytest

@@ -40,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     from eocexporter.simulator.cli import add_simulate_arguments, run_simulate
+    from eocexporter.simulator.variants import PROFILES
 
     parser = argparse.ArgumentParser(prog="eocexporter", description="Prometheus exporter for Eocortex.")
     parser.add_argument("--version", action="version", version=f"eocexporter {__version__}")
@@ -103,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--cameras", type=_positive, default=50, help="simulated cameras (default 50)")
     demo.add_argument("--seed", type=int, default=1, help="simulation seed (default 1)")
     demo.add_argument("--timezone", default="Europe/Moscow", help="simulated servers' time zone")
+    demo.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="reference",
+        help="reference: the simulator answers as the reference prints; real-world: as installations do "
+        "(other addresses, nulls, unknown values, an older server, refused cameras; docs/simulator.md)",
+    )
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -299,13 +307,15 @@ def _demo(args: argparse.Namespace) -> int:
             timezone=args.timezone,
             host="127.0.0.1",
             port=0,
+            profile=args.profile,
         )
         async with running_simulator(simulation) as sim:
             log.info(
-                "simulator: main server %s, %d server(s), %d camera(s)",
+                "simulator: main server %s, %d server(s), %d camera(s), profile %s",
                 sim.main_url,
                 args.servers,
                 args.cameras,
+                args.profile,
             )
             settings = load_settings(
                 None,

@@ -23,7 +23,7 @@ from typing import TypeVar
 from eocexporter import __version__
 from eocexporter.client.errors import ApiError
 from eocexporter.collectors.base import ServerTarget
-from eocexporter.collectors.reports import UnaskableInterval
+from eocexporter.collectors.reports import ReportReader, UnaskableInterval
 from eocexporter.config import Settings
 from eocexporter.exposition import Exposition, build_exposition
 from eocexporter.model import CameraVisitors, LineReport
@@ -66,30 +66,32 @@ class RuntimeReportSource:
     async def object_lines(
         self, target: str, server_id: str, start: datetime, end: datetime
     ) -> list[LineReport]:
-        runtime, server = self._server(target, server_id)
-        return await _fetched(runtime.reports.object_lines(server, start, end))
+        return await self._fetch(
+            target, server_id, lambda reports, server: reports.object_lines(server, start, end)
+        )
 
     async def visitor_rows(
         self, target: str, server_id: str, start: datetime, end: datetime
     ) -> list[CameraVisitors]:
-        runtime, server = self._server(target, server_id)
-        return await _fetched(runtime.reports.visitor_rows(server, start, end))
+        return await self._fetch(
+            target, server_id, lambda reports, server: reports.visitor_rows(server, start, end)
+        )
 
-    def _server(self, target: str, server_id: str) -> tuple[TargetRuntime, ServerTarget]:
+    async def _fetch(
+        self, target: str, server_id: str, read: Callable[[ReportReader, ServerTarget], Awaitable[T]]
+    ) -> T:
+        """``read`` with the target's report reader and the server's address; the client's errors as the
+        sink's."""
         runtime = self._runtimes.get(target)
-        server = runtime.polled_server(server_id) if runtime is not None else None
-        if runtime is None or server is None:
-            raise ReportUnavailable(f"server {server_id} of target {target} is not polled (any more)")
-        return runtime, server
-
-
-async def _fetched(request: Awaitable[T]) -> T:
-    try:
-        return await request
-    except ApiError as exc:
-        raise ReportUnavailable(str(exc)) from None
-    except UnaskableInterval as exc:
-        raise IntervalUnanswerable(str(exc)) from None
+        try:
+            server = runtime.polled_server(server_id) if runtime is not None else None
+            if runtime is None or server is None:
+                raise ReportUnavailable(f"server {server_id} of target {target} is not polled (any more)")
+            return await read(runtime.reports, server)
+        except ApiError as exc:
+            raise ReportUnavailable(str(exc)) from None
+        except UnaskableInterval as exc:
+            raise IntervalUnanswerable(str(exc)) from None
 
 
 class Exporter:

@@ -3,7 +3,8 @@
 Collectors turn API payloads into these frozen records and never touch prometheus-client; the renderer
 (`eocexporter.exposition`) turns a snapshot of them into the text exposition. Names of API fields are
 kept as the API spells them (``"FaceDetectorChannels"``, ``"IsVideoWallEnabled"``); the renderer decides
-how they become label values.
+how they become label values. A value the API left null or out, or sent in a form the client could not
+read, is ``None``: the renderer emits no series for it and the Parquet sink writes a null, never a 0.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from datetime import datetime
 # example; the client normalises both to "Ok". Any other value seen is kept as reported.
 KNOWN_CAMERA_STATES: tuple[str, ...] = ("Ok", "ErrorMain", "ErrorAlt", "ErrorSound", "Wait")
 
+# Zone types of api/objects_counting/current_counters the reference documents (L6735, L6829): a line
+# (its counts are crossings) and an area (its counts are the objects in it now).
+LINE_SECTION = "LineSection"
+AREA_ZONE = "Zone"
+KNOWN_ZONE_KINDS: tuple[str, ...] = (LINE_SECTION, AREA_ZONE)
+
 
 @dataclass(frozen=True, slots=True)
 class Server:
@@ -23,8 +30,8 @@ class Server:
     server_id: str
     name: str
     hostname: str
-    port: int
-    is_replication: bool = False
+    port: int | None
+    is_replication: bool | None = None
     # TotalLicParams / UsedLicParams, keyed by the API's field name ("Channels", "SoundChannels", ...).
     license_total: dict[str, int] = field(default_factory=dict)
     license_used: dict[str, int] = field(default_factory=dict)
@@ -34,9 +41,9 @@ class Server:
 class ModuleLicense:
     """One ``<Module>Channels`` object of ``webapi/license``."""
 
-    used: int
-    on_server: int
-    total: int
+    used: int | None
+    on_server: int | None
+    total: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +52,23 @@ class License:
 
     server_id: str
     product_type: str
-    is_time_limited: bool
-    time_limit: datetime | None  # aware UTC; None when absent or .NET DateTime.MinValue
+    is_time_limited: bool | None
+    time_limit: datetime | None  # aware UTC; None when absent, unreadable or .NET DateTime.MinValue
     features: dict[str, bool]  # the Is...Enabled flags (and VideoAnalystServer), by API name
     modules: dict[str, ModuleLicense]  # by API name, e.g. "FaceDetectorChannels"
 
 
 @dataclass(frozen=True, slots=True)
 class Camera:
-    """A camera as listed by ``api/channels`` of the server it is bound to."""
+    """A camera as listed by ``api/channels`` of the server that serves it: its owner, or its reserve
+    server while the owner is down (``ServerBindingsSettings``, Q49)."""
 
     camera_id: str
     name: str
-    disabled: bool
-    server_id: str  # the server whose api/channels listed it (its owner)
+    disabled: bool | None
+    server_id: str  # the server whose api/channels listed it: the one serving it now
+    owner_server_id: str | None = None  # OwnerServerId; None when unset (the all-zero GUID) or absent
+    reserve_server_id: str | None = None  # ReservedServerId, likewise
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +76,11 @@ class CameraStatus:
     """``api/channels/{id}/status``. Bitrates in Mbps as reported (see docs/metrics.md for the factor)."""
 
     camera_id: str
-    status: str  # "Ok", "ErrorMain", ... or any other value as reported
-    alt_enabled: bool
-    receive_main_mbps: float
-    receive_alt_mbps: float
-    write_mbps: float
+    status: str | None  # "Ok", "ErrorMain", ... or any other value as reported
+    alt_enabled: bool | None
+    receive_main_mbps: float | None
+    receive_alt_mbps: float | None
+    write_mbps: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +88,8 @@ class CameraArchiving:
     """``ArchiveSettings`` of ``configure/channels/{id}``: how the camera is recorded."""
 
     camera_id: str
-    mode: str  # ArchivingMode: AlwaysOn, MDandManual, OnlyManual, BySchedule, or as reported
-    disabled: bool  # ArchivingDisabled
+    mode: str | None  # ArchivingMode: AlwaysOn, MDandManual, OnlyManual, BySchedule, or as reported
+    disabled: bool | None  # ArchivingDisabled
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +100,7 @@ class CountingZone:
     zone_id: str
     zone: str
     kind: str  # "LineSection" or "Zone" (any other value kept as reported)
-    counts: dict[str, int]  # object class ("Person", "Car", ...) -> current count
+    counts: dict[str, int | None]  # object class ("Person", "Car", ...) -> current count
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +108,11 @@ class VisitorCounts:
     """One row of ``api/unique_visitor/report`` for one camera, since local midnight."""
 
     camera_id: str
-    total: int
-    unique: int
-    gender: dict[str, int]
-    age: dict[str, int]
-    emotion: dict[str, int]
+    total: int | None
+    unique: int | None
+    gender: dict[str, int | None]
+    age: dict[str, int | None]
+    emotion: dict[str, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +132,8 @@ class LineReport:
     camera: str
     zone_id: str
     zone: str
-    start_counts: dict[str, int]  # the line's counters at the interval's start (since their last reset)
-    crossings: dict[str, int]  # objects that crossed the line during the interval
+    start_counts: dict[str, int | None]  # the line's counters at the interval's start (since their reset)
+    crossings: dict[str, int | None]  # objects that crossed the line during the interval
 
 
 # ---- what each collector returns for one server ---------------------------------------------------
@@ -142,7 +152,7 @@ class ArchivingSection:
 
 @dataclass(frozen=True, slots=True)
 class LicenseSection:
-    license: License
+    license: License | None  # None: the server has no webapi/license (an older version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,4 +172,6 @@ class Topology:
     servers: tuple[Server, ...]
     # False when configure/servers answered 403 and the exporter fell back to the main server's api/.
     configure_access: bool
-    main_server_id: str
+    main_server_id: str  # "" while it is not known
+    # How the main server was recognised: "address", "cameras", or "" (not known; see discovery).
+    main_found_by: str = ""

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiUnavailable
 from eocexporter.client.http import EocortexClient
 from eocexporter.collectors.base import CollectContext, ServerTarget
@@ -42,6 +43,7 @@ def system_now() -> datetime:
 class KeptSection:
     section: object  # of the collector's section type; Sections.of() gives it back typed
     succeeded_at: float  # time.monotonic()
+    current: bool = True  # from the latest run; False while kept after a failed one
 
 
 class TargetRuntime:
@@ -58,7 +60,7 @@ class TargetRuntime:
         self.now = now
         self.client = client or EocortexClient(target)
         self.topology: Topology | None = None
-        self.urls: dict[str, str] = {}
+        self.urls: dict[str, str | None] = {}
         self.up = False
         self.runs: dict[str, CollectorRun] = {}
         # section type -> server_id -> the latest complete section (see the module's docstring)
@@ -68,7 +70,6 @@ class TargetRuntime:
         self.last_error: str | None = None
         self._warned: set[str] = set()
         self._failures = OngoingFailures(log)
-        self._forbidden_reported = False
 
     async def close(self) -> None:
         await self.client.close()
@@ -80,7 +81,7 @@ class TargetRuntime:
         started = time.monotonic()
         try:
             async with asyncio.timeout(config.deadline):
-                topology = await discover(self.client, warned_forbidden=self._forbidden_reported)
+                topology = await discover(self.client, self.topology, self.warn_once)
         except (ApiError, TimeoutError) as exc:
             message = _describe(exc, config)
             self.up = False
@@ -88,8 +89,6 @@ class TargetRuntime:
                 self.server_answered[self.topology.main_server_id] = not _unreachable(exc)
             self._fail(DISCOVERY, started, message, auth=isinstance(exc, ApiAuthError))
             return False
-        if not topology.configure_access:
-            self._forbidden_reported = True
         self.topology = topology
         self.urls = server_urls(self.target, topology)
         self.up = True
@@ -106,6 +105,7 @@ class TargetRuntime:
                 del kept[server_id]
         for server_id in [server_id for server_id in self.server_answered if server_id not in present]:
             del self.server_answered[server_id]
+        self.client.support.forget_servers_not_in(present)
 
     # ---- collectors ------------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class TargetRuntime:
             return False
         ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self.warn_once)
         tasks = {
-            server.server_id: asyncio.create_task(job.collector.collect(ctx, self.server_target(server)))
+            server.server_id: asyncio.create_task(self._collect_on(job, ctx, server))
             for server in self.polled_servers()
         }
         done, pending = (
@@ -152,6 +152,8 @@ class TargetRuntime:
             previous = kept.get(server_id)
             if previous is not None and time.monotonic() - previous.succeeded_at > keep_for:
                 del kept[server_id]
+            elif previous is not None:
+                kept[server_id] = replace(previous, current=False)
         if failures:
             self._fail(name, started, "; ".join(failures))
             return False
@@ -195,8 +197,19 @@ class TargetRuntime:
             if self.shard.owns_server(self.target.name, server.server_id)
         ]
 
+    async def _collect_on(self, job: CollectorJob, ctx: CollectContext, server: Server) -> object:
+        return await job.collector.collect(ctx, self.server_target(server))
+
     def server_target(self, server: Server) -> ServerTarget:
-        return ServerTarget(server, self.urls[server.server_id])
+        """The server with the address to poll it at; ApiUnavailable when it has none."""
+        url = self.urls.get(server.server_id)
+        if url is None:
+            raise ApiUnavailable(
+                endpoints.CONFIGURE_SERVERS,
+                f"server {server.server_id} ({server.name!r}) is listed without an address; "
+                "give it one in server_addresses",
+            )
+        return ServerTarget(server, url)
 
     def polled_server(self, server_id: str) -> ServerTarget | None:
         """A server this replica polls, by id, with its address; None when it is not (or no longer) one."""
@@ -209,9 +222,15 @@ class TargetRuntime:
         owner = self.shard.owns_target(self.target.name)
         sections = Sections(
             {
-                kind: {server_id: kept.section for server_id, kept in sorted(by_server.items())}
+                kind: {server_id: kept.section for server_id, kept in by_server.items()}
                 for kind, by_server in self.sections.items()
-            }
+            },
+            stale=frozenset(
+                (kind, server_id)
+                for kind, by_server in self.sections.items()
+                for server_id, kept in by_server.items()
+                if not kept.current
+            ),
         )
         return TargetSnapshot(
             target=self.target.name,
@@ -225,6 +244,7 @@ class TargetRuntime:
             collectors=dict(sorted(self.runs.items())),
             api=self.client.stats.snapshot(),
             sections=sections,
+            support=self.client.support.snapshot(),
             polled_servers=tuple(server.server_id for server in self.polled_servers()),
             timezone=self.target.timezone,
             last_error=self.last_error,

@@ -45,7 +45,19 @@ class ApiStats:
 
     requests: Mapping[tuple[str, str], int] = field(default_factory=dict)  # (endpoint, code) -> count
     durations: Mapping[str, HistogramData] = field(default_factory=dict)  # endpoint -> histogram
-    parse_errors: Mapping[str, int] = field(default_factory=dict)  # endpoint -> count
+    # endpoint -> documents, items or fields that could not be read
+    parse_errors: Mapping[str, int] = field(default_factory=dict)
+    # (endpoint, field) -> values read but not understood (a zone Type the reference does not document)
+    unknown_values: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SupportStats:
+    """What the servers of one target were found to support (see eocexporter.client.support)."""
+
+    endpoints: Mapping[tuple[str, str], bool] = field(default_factory=dict)  # (server_id, endpoint) -> ok
+    # (server_id, endpoint) -> cameras the server refused for the endpoint (400/403), asked again hourly
+    refused_cameras: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +84,29 @@ class Sections:
     """
 
     by_type: Mapping[type, Mapping[str, object]] = field(default_factory=dict)
+    stale: frozenset[tuple[type, str]] = frozenset()  # (section type, server id) kept after a failed run
+
+    def __post_init__(self) -> None:
+        # One order for every consumer: the sections of the latest runs first, by server id, then those
+        # kept after a failed run. A renderer that reports a thing listed twice once takes the first: a
+        # camera its reserve server serves now, not the stale listing of its owner that went down.
+        ordered = {
+            kind: dict(sorted(by_server.items(), key=lambda item: ((kind, item[0]) in self.stale, item[0])))
+            for kind, by_server in self.by_type.items()
+        }
+        object.__setattr__(self, "by_type", ordered)
 
     def of(self, kind: type[S]) -> Mapping[str, S]:
+        """Every kept section of ``kind`` by server id, current ones first."""
         return cast("Mapping[str, S]", self.by_type.get(kind, _NO_SECTIONS))
+
+    def current_of(self, kind: type[S]) -> Mapping[str, S]:
+        """Only the sections of ``kind`` that the latest run of their server returned."""
+        return {
+            server_id: section
+            for server_id, section in self.of(kind).items()
+            if (kind, server_id) not in self.stale
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +126,7 @@ class TargetSnapshot:
     collectors: Mapping[str, CollectorRun]  # collector name -> last run
     api: ApiStats
     sections: Sections = Sections()
+    support: SupportStats = SupportStats()
     # The servers this replica polls (all of them unless sharded), by id; empty until discovery succeeds.
     polled_servers: tuple[str, ...] = ()
     timezone: ZoneInfo = UTC_ZONE  # the target's: report intervals and "today" follow its clock

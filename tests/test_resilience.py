@@ -93,21 +93,39 @@ async def test_malformed_json_is_counted_and_contained(sim, exporter_factory, ca
     assert "webapi/license: response is not valid JSON" in caplog.text
 
 
-async def test_a_payload_of_the_wrong_shape_is_a_parse_error(sim, exporter_factory, caplog) -> None:
+async def test_a_document_of_the_wrong_shape_is_a_parse_error(sim, exporter_factory, caplog) -> None:
     caplog.set_level(logging.WARNING)
     exporter = exporter_factory(make_settings(sim.main_url))
     assert await exporter.collect_once()
     before = series(parse_samples(exporter.exposition.body), "eocortex_license_channels_limit")
-    # A licence whose module object has a non-numeric count: valid JSON, invalid shape.
-    sim.installation.set_licence_usage("FaceDetectorChannels", used="many")
+    # Valid JSON, but not what the endpoint returns: the run fails, the last good data is kept.
+    sim.faults.set_body("webapi/license", "[1, 2]")
     assert not await exporter.collect_once()
     samples = parse_samples(exporter.exposition.body)
     servers = len(sim.installation.servers)
     assert value(samples, "eocortex_api_parse_errors_total", endpoint="webapi/license") == servers
-    assert "cannot parse webapi/license: FaceDetectorChannels.Used" in caplog.text
+    assert "cannot parse webapi/license: expected an object, got a list" in caplog.text
     # The last complete licence data stays published (recent), marked by success 0.
     assert value(samples, "eocortex_collector_success", collector="licenses") == 0
     assert series(samples, "eocortex_license_channels_limit") == before
+
+
+async def test_a_field_of_the_wrong_type_costs_that_field_only(sim, exporter_factory, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    exporter = exporter_factory(make_settings(sim.main_url))
+    assert await exporter.collect_once()
+    before = series(parse_samples(exporter.exposition.body), "eocortex_license_channels_limit")
+    # A licence whose module object has a non-numeric count: that count has no series, the rest stays.
+    sim.installation.set_licence_usage("FaceDetectorChannels", used="many")
+    assert await exporter.collect_once()
+    samples = parse_samples(exporter.exposition.body)
+    servers = len(sim.installation.servers)
+    assert value(samples, "eocortex_api_parse_errors_total", endpoint="webapi/license") == servers
+    assert "webapi/license: FaceDetectorChannels.Used: expected a number, got text 'many'" in caplog.text
+    assert value(samples, "eocortex_collector_success", collector="licenses") == 1
+    assert series(samples, "eocortex_license_channels_used", module="face_detector") == {}
+    assert series(samples, "eocortex_license_channels_limit") == before
+    assert len(series(samples, "eocortex_license_channels_used")) > 0
 
 
 async def test_a_server_that_stops_answering_is_down_and_the_other_keeps_its_data(

@@ -42,7 +42,11 @@ class ApiNotFound(ApiHttpError):
 
 
 class ApiParseError(ApiError):
-    """The answer could not be read as the documented shape."""
+    """The answer could not be read: not JSON, or not the document the endpoint returns."""
+
+
+class ApiShapeError(ApiParseError):
+    """Valid JSON, but not the document the endpoint returns (``null`` or a list for an object...)."""
 
 
 def http_error(endpoint: str, status: int, detail: str | None) -> ApiHttpError:

@@ -21,6 +21,7 @@ import aiohttp
 from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
 from eocexporter.client.stats import ApiStatsRecorder
+from eocexporter.client.support import EndpointSupport
 from eocexporter.options import TargetConfig
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class EocortexClient:
     def __init__(self, target: TargetConfig, stats: ApiStatsRecorder | None = None) -> None:
         self.target = target
         self.stats = stats or ApiStatsRecorder()
+        self.support = EndpointSupport()
         self._credentials = credentials_for(target)
         self._semaphore = asyncio.Semaphore(target.max_concurrency)
         self._session: aiohttp.ClientSession | None = None

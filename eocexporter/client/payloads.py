@@ -1,299 +1,353 @@
-"""Tolerant typed reading of the payloads the exporter polls.
+"""Tolerant reading of the payloads the exporter polls, one item and one field at a time.
 
-The reference is loose about shapes (digest section 6), so every model ignores unknown fields, accepts
-documented nulls, reads ``"true"``/``"false"`` strings as booleans (Q15), numbers printed as ints
-(Q42), an object where an array of objects is expected (Q37) and matches camera states without regard
-to case (Q9). What still cannot be read raises :class:`PayloadError`; the caller counts and logs it.
+The reference is loose about shapes (digest section 6) and real installations are looser. Each parser
+returns :class:`Parsed`: what it could read, and a line per problem it met. The damage of one bad value
+stays with the smallest unit that holds it:
+
+- a field that is ``null`` or missing is ``None`` in the model (no series, never a 0), without a problem:
+  the reference prints nulls (Q42, Q45) and its examples leave fields out (Q10, Q27);
+- a field of the wrong type is ``None`` too, and a problem;
+- an item of a list (a server, a camera, a zone, a report row, a licence module) without its id, or not
+  an object at all, is skipped, and a problem;
+- only a document that is not what the endpoint returns at all raises :class:`PayloadError`: ``null``
+  or a string where a list or an object is expected. ``{}`` where a list is expected is an empty list
+  (``current_counters`` of a server with nothing configured).
+
+Also read as the API prints them: ``"true"``/``"false"`` strings as booleans (Q15), numbers printed as
+ints (Q42) or as numeric strings, an object where an array of objects is expected (Q37), camera states
+without regard to case (Q9), every time format the reference shows (:mod:`eocexporter.client.times`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Annotated, Any
-
-from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Generic, TypeVar
 
 from eocexporter import model
+from eocexporter.client.times import UnreadableTime, parse_api_time
 from eocexporter.model import KNOWN_CAMERA_STATES
 
+T = TypeVar("T")
+
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
 
 
 class PayloadError(ValueError):
-    """A payload that does not have the documented shape; the message names the first problem."""
+    """A document that is not what the endpoint returns; the message names what was found."""
 
 
-def _lenient_bool(value: Any) -> Any:
+@dataclass(frozen=True, slots=True)
+class Parsed(Generic[T]):
+    """What a parser read, and one line per item skipped or field dropped (``where: what``)."""
+
+    value: T
+    problems: tuple[str, ...] = ()
+
+
+class _SkipItem(Exception):
+    """The item cannot be read at all (no id); the message says why."""
+
+
+class _Fields:
+    """Typed reads of one JSON object's fields: null or missing is None; a wrong type is None and a
+    problem, never an exception."""
+
+    def __init__(self, document: dict[str, Any], where: str, problems: list[str]) -> None:
+        self._document = document
+        self._where = where
+        self._problems = problems
+
+    def _problem(self, key: str, what: str) -> None:
+        self._problems.append(f"{self._where}{key}: {what}")
+
+    def raw(self, key: str) -> Any:
+        return self._document.get(key)
+
+    def identifier(self, key: str) -> str:
+        """A required id, lower-cased (GUIDs are compared as lower case); a missing one skips the item."""
+        value = self._document.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise _SkipItem(f"{self._where}{key}: " + ("missing" if value is None else "not an id"))
+        return value.strip().lower()
+
+    def optional_id(self, key: str) -> str | None:
+        """An id that may be unset: null, empty or the all-zero GUID (Q42) is None."""
+        value = self._document.get(key)
+        if value is None or value == "" or value == ZERO_GUID:
+            return None
+        if not isinstance(value, str):
+            self._problem(key, "not an id")
+            return None
+        return value.strip().lower()
+
+    def text(self, key: str) -> str | None:
+        value = self._document.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        self._problem(key, f"expected text, got {_kind(value)}")
+        return None
+
+    def flag(self, key: str) -> bool | None:
+        value = self._document.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        self._problem(key, f"expected true or false, got {_kind(value)}")
+        return None
+
+    def number(self, key: str) -> float | None:
+        return _number(self._document.get(key), lambda what: self._problem(key, what))
+
+    def count(self, key: str) -> int | None:
+        return _count(self._document.get(key), lambda what: self._problem(key, what))
+
+    def counts(self, key: str) -> dict[str, int | None]:
+        """An open-ended ``{name: count}`` map (Q37): null or missing is empty; a null count stays None."""
+        value = self._document.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self._problem(key, f"expected an object of counts, got {_kind(value)}")
+            return {}
+        result: dict[str, int | None] = {}
+        for name, raw in value.items():
+            result[str(name)] = _count(raw, lambda what, name=name: self._problem(f"{key}.{name}", what))
+        return result
+
+    def objects(self, key: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The objects of a nested list (one object tolerated, Q37); null or missing is none."""
+        value = self._document.get(key)
+        if value is None:
+            return iter(())
+        return _items(value, f"{self._where}{key}", self._problems)
+
+    def time(self, key: str, server_zone: tzinfo) -> datetime | None:
+        value = self._document.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self._problem(key, f"expected a time, got {_kind(value)}")
+            return None
+        try:
+            return parse_api_time(value, server_zone)
+        except UnreadableTime as exc:
+            self._problem(key, str(exc))
+            return None
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
     if isinstance(value, str):
-        lowered = value.strip().lower()
-        if lowered in ("true", "1", "yes"):
-            return True
-        if lowered in ("false", "0", "no", ""):
-            return False
-    return value
+        return f"text {value[:20]!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
-def _null_as_zero(value: Any) -> Any:
-    return 0 if value is None else value
+def _number(value: Any, problem: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            problem(f"expected a number, got {_kind(value)}")
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        problem(f"expected a number, got {_kind(value)}")
+        return None
+    return float(value)
 
 
-def _null_as_empty(value: Any) -> Any:
-    return "" if value is None else value
+def _count(value: Any, problem: Any) -> int | None:
+    number = _number(value, problem)
+    if number is None:
+        return None
+    if not number.is_integer():
+        problem(f"expected a whole number, got {number:g}")
+        return None
+    return int(number)
 
 
-def _counts(value: Any) -> Any:
-    # Sparse, open-ended {class: count} maps (Q37); a null map is an empty one.
-    return {} if value is None else value
+def _items(value: Any, where: str, problems: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(prefix, object)`` for each object of a list, or of one object given for a list (Q37); the prefix
+    names the item in problems (``Zones[2].``)."""
+    if isinstance(value, dict):
+        if value:  # `{}` where a list is expected: an empty list
+            yield (f"{where}." if where else ""), value
+        return
+    if not isinstance(value, list):
+        problems.append(f"{where or 'document'}: expected a list, got {_kind(value)}")
+        return
+    for index, item in enumerate(value):
+        if isinstance(item, dict):
+            yield f"{where}[{index}].", item
+        else:
+            problems.append(f"{where}[{index}]: expected an object, got {_kind(item)}")
 
 
-Bool = Annotated[bool, BeforeValidator(_lenient_bool)]
-Float = Annotated[float, BeforeValidator(_null_as_zero)]
-Int = Annotated[int, BeforeValidator(_null_as_zero)]
-Text = Annotated[str, BeforeValidator(_null_as_empty)]
-Counts = Annotated[dict[str, Int], BeforeValidator(_counts)]
+def _document(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise PayloadError(f"expected an object, got {_kind(payload) if payload is not None else 'null'}")
+    return payload
 
 
-class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+def _each(payload: Any, problems: list[str]) -> Iterator[tuple[str, _Fields]]:
+    """The objects of a top-level list, each with its field reader. Anything but a list or an object is
+    not the document the endpoint returns: ``null`` is not an empty list."""
+    if not isinstance(payload, (list, dict)):
+        raise PayloadError(f"expected a list, got {_kind(payload) if payload is not None else 'null'}")
+    for where, item in _items(payload, "", problems):
+        yield where, _Fields(item, where, problems)
 
 
-class _Server(_Payload):
-    Id: str
-    Name: Text = ""
-    Hostname: Text = ""
-    Port: Int = 0
-    IsReplicationServer: Bool = False
-    TotalLicParams: dict[str, Int] | None = None
-    UsedLicParams: dict[str, Int] | None = None
+# ---- configure/servers, api/channels ------------------------------------------------------------------
 
 
-class _ServerBindings(_Payload):
-    OwnerServerId: str | None = None
-    ReservedServerId: str | None = None
-
-
-class _Channel(_Payload):
-    Id: str
-    Name: Text = ""
-    Disabled: Bool = False
-    ServerBindingsSettings: _ServerBindings | None = None
-
-
-class _ChannelStatus(_Payload):
-    Id: str
-    AltEnabled: Bool = False
-    ReceiveVideoMbps: Float = 0.0
-    ReceiveAltVideoMbps: Float = 0.0
-    WriteVideoMbps: Float = 0.0
-    Status: Text = ""
-
-
-class _ArchiveSettings(_Payload):
-    ArchivingMode: Text = ""
-    ArchivingDisabled: Bool = False
-
-
-class _ChannelSettings(_Payload):
-    ArchiveSettings: _ArchiveSettings | None = None
-
-
-class _ModuleLicense(_Payload):
-    OnServer: Int = 0
-    Used: Int = 0
-    Total: Int = 0
-
-
-class _License(_Payload):
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    ProductType: Text = ""
-    IsTimeLimited: Bool = False
-    TimeLimit: str | None = None
-
-
-class _Zone(_Payload):
-    Id: str
-    Name: Text = ""
-    Type: Text = ""
-    CurrentCounts: Counts = {}
-
-
-class _CameraCounters(_Payload):
-    Id: str
-    ChannelName: Text = ""
-    Zones: list[_Zone] | None = None
-
-
-class _ReportLine(_Payload):
-    Id: str
-    Name: Text = ""
-    StartCounts: Counts = {}
-    TotalCounts: Counts = {}
-
-
-class _CameraReport(_Payload):
-    Id: str
-    ChannelName: Text = ""
-    Zones: list[_ReportLine] | None = None
-
-
-class _VisitorRow(_Payload):
-    ChannelId: str | None = None
-    TotalVisitors: Int = 0
-    UniqueVisitors: Int = 0
-    GenderDistribution: Counts = {}
-    AgeDistribution: Counts = {}
-    EmotionDistribution: Counts = {}
-
-
-class _VisitorReport(_Payload):
-    Report: list[_VisitorRow] | None = None
-
-
-def _validate(adapter: TypeAdapter[Any], payload: Any, within: str = "") -> Any:
-    try:
-        return adapter.validate_python(payload)
-    except ValidationError as exc:
-        first = exc.errors(include_input=False, include_url=False)[0]
-        where = ".".join(str(part) for part in (within, *first["loc"]) if part != "") or "document"
-        raise PayloadError(f"{where}: {first['msg']}") from None
-
-
-def _one_or_many(payload: Any) -> list[Any]:
-    """A list of objects, also when the server returned a single object (Q37) or nothing."""
-    if payload is None:
-        return []
-    return payload if isinstance(payload, list) else [payload]
-
-
-_SERVERS = TypeAdapter(list[_Server])
-_CHANNELS = TypeAdapter(list[_Channel])
-_STATUS = TypeAdapter(_ChannelStatus)
-_LICENSE = TypeAdapter(_License)
-_CHANNEL_SETTINGS = TypeAdapter(_ChannelSettings)
-_MODULE_LICENSE = TypeAdapter(_ModuleLicense)
-_COUNTERS = TypeAdapter(list[_CameraCounters])
-_VISITORS = TypeAdapter(_VisitorReport)
-_OBJECT_REPORT = TypeAdapter(list[_CameraReport])
-
-
-def parse_servers(payload: Any) -> list[model.Server]:
+def parse_servers(payload: Any) -> Parsed[list[model.Server]]:
     """``configure/servers``: an array of servers (one object tolerated)."""
-    return [
-        model.Server(
-            server_id=server.Id.lower(),
-            name=server.Name,
-            hostname=server.Hostname,
-            port=server.Port,
-            is_replication=server.IsReplicationServer,
-            license_total=dict(server.TotalLicParams or {}),
-            license_used=dict(server.UsedLicParams or {}),
+    problems: list[str] = []
+    servers = []
+    for _, fields in _each(payload, problems):
+        try:
+            server_id = fields.identifier("Id")
+        except _SkipItem as exc:
+            problems.append(f"server skipped: {exc}")
+            continue
+        servers.append(
+            model.Server(
+                server_id=server_id,
+                name=fields.text("Name") or "",
+                hostname=fields.text("Hostname") or "",
+                port=fields.count("Port"),
+                is_replication=fields.flag("IsReplicationServer"),
+                license_total=_present(fields.counts("TotalLicParams")),
+                license_used=_present(fields.counts("UsedLicParams")),
+            )
         )
-        for server in _validate(_SERVERS, _one_or_many(payload))
-    ]
+    return Parsed(servers, tuple(problems))
 
 
-def parse_channels(payload: Any, server_id: str) -> list[model.Camera]:
-    """``api/channels`` of one server: its cameras, owner = the server asked."""
-    return [
-        model.Camera(
-            camera_id=channel.Id.lower(), name=channel.Name, disabled=channel.Disabled, server_id=server_id
+def parse_channels(payload: Any, server_id: str) -> Parsed[list[model.Camera]]:
+    """``api/channels`` of one server: the cameras it serves (its own, and others' it stands in for)."""
+    problems: list[str] = []
+    cameras = []
+    for where, fields in _each(payload, problems):
+        try:
+            camera_id = fields.identifier("Id")
+        except _SkipItem as exc:
+            problems.append(f"camera skipped: {exc}")
+            continue
+        bindings = fields.raw("ServerBindingsSettings")
+        owner = reserve = None
+        if isinstance(bindings, dict):
+            binding_fields = _Fields(bindings, f"{where}ServerBindingsSettings.", problems)
+            owner = binding_fields.optional_id("OwnerServerId")
+            reserve = binding_fields.optional_id("ReservedServerId")
+        cameras.append(
+            model.Camera(
+                camera_id=camera_id,
+                name=fields.text("Name") or "",
+                disabled=fields.flag("Disabled"),
+                server_id=server_id,
+                owner_server_id=owner,
+                reserve_server_id=reserve,
+            )
         )
-        for channel in _validate(_CHANNELS, _one_or_many(payload))
-    ]
+    return Parsed(cameras, tuple(problems))
 
 
-def owner_server_ids(payload: Any) -> list[str]:
-    """``OwnerServerId`` of every camera in an ``api/channels`` answer (to name the main server on 403)."""
-    return [
-        channel.ServerBindingsSettings.OwnerServerId.lower()
-        for channel in _validate(_CHANNELS, _one_or_many(payload))
-        if channel.ServerBindingsSettings is not None
-        and channel.ServerBindingsSettings.OwnerServerId not in (None, "", ZERO_GUID)
-    ]
-
+# ---- api/channels/{id}/status, configure/channels/{id} --------------------------------------------------
 
 _STATES_BY_FOLDED = {state.casefold(): state for state in KNOWN_CAMERA_STATES}
 
 
-def normalise_state(value: str) -> str:
-    """``"OK"`` and ``"Ok"`` are one state (Q9); unknown values are kept, an empty one is ``Unknown``."""
+def normalise_state(value: str | None) -> str | None:
+    """``"OK"`` and ``"Ok"`` are one state (Q9); unknown values are kept as reported; none is None."""
+    if value is None or not value.strip():
+        return None
     stripped = value.strip()
-    if not stripped:
-        return "Unknown"
     return _STATES_BY_FOLDED.get(stripped.casefold(), stripped)
 
 
-def parse_status(payload: Any, camera_id: str) -> model.CameraStatus:
+def parse_status(payload: Any, camera_id: str) -> Parsed[model.CameraStatus]:
     """``api/channels/{id}/status``."""
-    status = _validate(_STATUS, payload)
-    return model.CameraStatus(
+    problems: list[str] = []
+    fields = _Fields(_document(payload), "", problems)
+    status = model.CameraStatus(
         camera_id=camera_id,
-        status=normalise_state(status.Status),
-        alt_enabled=status.AltEnabled,
-        receive_main_mbps=status.ReceiveVideoMbps,
-        receive_alt_mbps=status.ReceiveAltVideoMbps,
-        write_mbps=status.WriteVideoMbps,
+        status=normalise_state(fields.text("Status")),
+        alt_enabled=fields.flag("AltEnabled"),
+        receive_main_mbps=fields.number("ReceiveVideoMbps"),
+        receive_alt_mbps=fields.number("ReceiveAltVideoMbps"),
+        write_mbps=fields.number("WriteVideoMbps"),
     )
+    return Parsed(status, tuple(problems))
 
 
-def parse_archiving(payload: Any, camera_id: str) -> model.CameraArchiving:
+def parse_archiving(payload: Any, camera_id: str) -> Parsed[model.CameraArchiving]:
     """``ArchiveSettings`` of ``configure/channels/{id}`` (L1105-1161). ``ArchivingDisabled`` is described
     as "archiving is enabled" (L1107, Q22); we read the name, which the example's values agree with."""
-    settings = _validate(_CHANNEL_SETTINGS, payload).ArchiveSettings or _ArchiveSettings()
-    return model.CameraArchiving(
-        camera_id=camera_id, mode=settings.ArchivingMode, disabled=settings.ArchivingDisabled
+    problems: list[str] = []
+    settings = _document(payload).get("ArchiveSettings")
+    if settings is not None and not isinstance(settings, dict):
+        problems.append(f"ArchiveSettings: expected an object, got {_kind(settings)}")
+    fields = _Fields(settings if isinstance(settings, dict) else {}, "ArchiveSettings.", problems)
+    archiving = model.CameraArchiving(
+        camera_id=camera_id,
+        mode=fields.text("ArchivingMode") or None,
+        disabled=fields.flag("ArchivingDisabled"),
     )
+    return Parsed(archiving, tuple(problems))
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO 8601 time as the API prints it (Q33): 3, 6 or 7 fractional digits, with or without ``Z``.
-
-    A value without a zone is UTC; .NET's ``DateTime.MinValue`` (year 1) means "never" and becomes None.
-    """
-    if not value:
-        return None
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    date_part, dot, rest = text.partition(".")
-    if dot:
-        # Python reads at most 6 fractional digits; .NET prints 7.
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{date_part}.{rest[: min(digits, 6)]}{rest[digits:]}"
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise PayloadError(f"not an ISO 8601 time: {value[:40]!r}") from None
-    if parsed.year <= 1:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+# ---- webapi/license -----------------------------------------------------------------------------------
 
 
-def parse_license(payload: Any, server_id: str) -> model.License:
-    """``webapi/license``: feature flags, and every ``{OnServer, Used, Total}`` object by its key."""
-    license_ = _validate(_LICENSE, payload)
+def parse_license(payload: Any, server_id: str, server_zone: tzinfo = UTC) -> Parsed[model.License]:
+    """``webapi/license``: feature flags, and every ``{OnServer, Used, Total}`` object by its key.
+    ``server_zone`` reads a ``TimeLimit`` printed as ``dd.MM.yyyy HH:mm:ss`` (server-local)."""
+    problems: list[str] = []
+    document = _document(payload)
+    fields = _Fields(document, "", problems)
     features: dict[str, bool] = {}
     modules: dict[str, model.ModuleLicense] = {}
-    for key, value in (license_.model_extra or {}).items():
-        if isinstance(value, dict) and {"Used", "Total"} & value.keys():
-            usage = _validate(_MODULE_LICENSE, value, within=key)
-            modules[key] = model.ModuleLicense(used=usage.Used, on_server=usage.OnServer, total=usage.Total)
+    for key, value in document.items():
+        if isinstance(value, dict) and {"Used", "Total", "OnServer"} & value.keys():
+            usage = _Fields(value, f"{key}.", problems)
+            modules[key] = model.ModuleLicense(
+                used=usage.count("Used"), on_server=usage.count("OnServer"), total=usage.count("Total")
+            )
         elif _is_feature_flag(key):
-            flag = _lenient_bool(value)
-            if isinstance(flag, bool):
+            flag = fields.flag(key)
+            if flag is not None:
                 features[key] = flag
-    return model.License(
+    license_ = model.License(
         server_id=server_id,
-        product_type=license_.ProductType,
-        is_time_limited=license_.IsTimeLimited,
-        time_limit=parse_time(license_.TimeLimit),
+        product_type=fields.text("ProductType") or "",
+        is_time_limited=fields.flag("IsTimeLimited"),
+        time_limit=fields.time("TimeLimit", server_zone),
         features=features,
         modules=modules,
     )
+    return Parsed(license_, tuple(problems))
 
 
 def _is_feature_flag(key: str) -> bool:
@@ -302,41 +356,72 @@ def _is_feature_flag(key: str) -> bool:
     return (key.startswith("Is") and key.endswith("Enabled")) or key == "VideoAnalystServer"
 
 
-def parse_counters(payload: Any) -> list[model.CountingZone]:
+# ---- object counting ----------------------------------------------------------------------------------
+
+
+def parse_counters(payload: Any) -> Parsed[list[model.CountingZone]]:
     """``api/objects_counting/current_counters``: one camera object or an array of them (Q37)."""
+    problems: list[str] = []
     zones = []
-    for camera in _validate(_COUNTERS, _one_or_many(payload)):
-        camera_id = camera.Id.lower()
-        for zone in camera.Zones or ():
+    for _, camera in _each(payload, problems):
+        try:
+            camera_id = camera.identifier("Id")
+        except _SkipItem as exc:
+            problems.append(f"camera skipped: {exc}")
+            continue
+        for zone_where, zone in camera.objects("Zones"):
+            fields = _Fields(zone, zone_where, problems)
+            try:
+                zone_id = fields.identifier("Id")
+            except _SkipItem as exc:
+                problems.append(f"zone skipped: {exc}")
+                continue
             zones.append(
                 model.CountingZone(
                     camera_id=camera_id,
-                    zone_id=zone.Id.lower(),
-                    zone=zone.Name,
-                    kind=zone.Type,
-                    counts=dict(zone.CurrentCounts),
+                    zone_id=zone_id,
+                    zone=fields.text("Name") or "",
+                    kind=fields.text("Type") or "",
+                    counts=fields.counts("CurrentCounts"),
                 )
             )
-    return zones
+    return Parsed(zones, tuple(problems))
 
 
-def parse_object_report(payload: Any) -> list[model.LineReport]:
+def parse_object_report(payload: Any) -> Parsed[list[model.LineReport]]:
     """``api/objects_counting/report``: lines only (L6829), one camera object or an array of them (Q37)."""
-    return [
-        model.LineReport(
-            camera_id=camera.Id.lower(),
-            camera=camera.ChannelName,
-            zone_id=line.Id.lower(),
-            zone=line.Name,
-            start_counts=dict(line.StartCounts),
-            crossings=dict(line.TotalCounts),
-        )
-        for camera in _validate(_OBJECT_REPORT, _one_or_many(payload))
-        for line in camera.Zones or ()
-    ]
+    problems: list[str] = []
+    lines = []
+    for _, camera in _each(payload, problems):
+        try:
+            camera_id = camera.identifier("Id")
+        except _SkipItem as exc:
+            problems.append(f"camera skipped: {exc}")
+            continue
+        for line_where, line in camera.objects("Zones"):
+            fields = _Fields(line, line_where, problems)
+            try:
+                zone_id = fields.identifier("Id")
+            except _SkipItem as exc:
+                problems.append(f"line skipped: {exc}")
+                continue
+            lines.append(
+                model.LineReport(
+                    camera_id=camera_id,
+                    camera=camera.text("ChannelName") or "",
+                    zone_id=zone_id,
+                    zone=fields.text("Name") or "",
+                    start_counts=fields.counts("StartCounts"),
+                    crossings=fields.counts("TotalCounts"),
+                )
+            )
+    return Parsed(lines, tuple(problems))
 
 
-def parse_visitor_report(payload: Any, asked: Iterable[str]) -> tuple[list[model.VisitorCounts], int]:
+# ---- api/unique_visitor/report ------------------------------------------------------------------------
+
+
+def parse_visitor_report(payload: Any, asked: Iterable[str]) -> Parsed[tuple[list[model.VisitorCounts], int]]:
     """``api/unique_visitor/report`` with ``aggregate=false``: one row per camera, and the number of rows
     that could not be attributed.
 
@@ -344,24 +429,30 @@ def parse_visitor_report(payload: Any, asked: Iterable[str]) -> tuple[list[model
     single camera was asked, and counted as unattributed otherwise.
     """
     asked = list(asked)
-    report = _validate(_VISITORS, payload)
+    problems: list[str] = []
+    report = _Fields(_document(payload), "", problems)
     rows, unattributed = [], 0
-    for row in report.Report or ():
-        if row.ChannelId is None:
+    for where, row in report.objects("Report"):
+        fields = _Fields(row, where, problems)
+        camera_id = fields.optional_id("ChannelId")
+        if camera_id is None:
             if len(asked) != 1:
                 unattributed += 1
                 continue
             camera_id = asked[0]
-        else:
-            camera_id = row.ChannelId.lower()
         rows.append(
             model.VisitorCounts(
                 camera_id=camera_id,
-                total=row.TotalVisitors,
-                unique=row.UniqueVisitors,
-                gender=dict(row.GenderDistribution),
-                age=dict(row.AgeDistribution),
-                emotion=dict(row.EmotionDistribution),
+                total=fields.count("TotalVisitors"),
+                unique=fields.count("UniqueVisitors"),
+                gender=fields.counts("GenderDistribution"),
+                age=fields.counts("AgeDistribution"),
+                emotion=fields.counts("EmotionDistribution"),
             )
         )
-    return rows, unattributed
+    return Parsed((rows, unattributed), tuple(problems))
+
+
+def _present(counts: dict[str, int | None]) -> dict[str, int]:
+    """The counts that have a value: a null one has no series."""
+    return {name: count for name, count in counts.items() if count is not None}

@@ -43,6 +43,7 @@ class ApiStatsRecorder:
         self._requests: Counter[tuple[str, str]] = Counter()
         self._durations: dict[str, _Histogram] = {}
         self._parse_errors: Counter[str] = Counter()
+        self._unknown_values: Counter[tuple[str, str]] = Counter()
 
     def request(self, endpoint: str, code: str, seconds: float) -> None:
         self._requests[(endpoint, code)] += 1
@@ -54,9 +55,13 @@ class ApiStatsRecorder:
     def parse_error(self, endpoint: str) -> None:
         self._parse_errors[endpoint] += 1
 
+    def unknown_value(self, endpoint: str, field: str) -> None:
+        self._unknown_values[(endpoint, field)] += 1
+
     def snapshot(self) -> ApiStats:
         return ApiStats(
             requests=dict(self._requests),
             durations={endpoint: hist.freeze() for endpoint, hist in self._durations.items()},
             parse_errors=dict(self._parse_errors),
+            unknown_values=dict(self._unknown_values),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from eocexporter.client import endpoints
-from eocexporter.client.errors import ApiNotFound
+from eocexporter.client.errors import ApiNotFound, ApiShapeError
 from eocexporter.client.payloads import parse_status
 from eocexporter.client.reading import read_payload
 from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera
@@ -41,6 +41,10 @@ class CamerasCollector:
         except ApiNotFound:
             # Removed between the listing and this request: it will be gone from the next listing.
             return None
-        return read_payload(
-            ctx.client, endpoint, target.server.server_id, parse_status, payload, camera.camera_id
-        )
+        try:
+            return read_payload(
+                ctx.client, endpoint, target.server.server_id, parse_status, payload, camera.camera_id
+            )
+        except ApiShapeError:
+            # Counted and logged; it costs this camera's status, not its server's section.
+            return None

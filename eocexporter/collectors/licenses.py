@@ -1,13 +1,21 @@
-"""Licence usage of a server (``webapi/license``)."""
+"""Licence usage of a server (``webapi/license``).
+
+``webapi/`` is undocumented as a base and unversioned (Q2): a server of an older version answers 404.
+That server has no licence series, the collector succeeds, and the endpoint is asked again hourly
+(:mod:`eocexporter.client.support`).
+"""
 
 from __future__ import annotations
 
 from eocexporter.client import endpoints
+from eocexporter.client.errors import ApiNotFound
 from eocexporter.client.payloads import parse_license
 from eocexporter.client.reading import read_payload
 from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.model import LicenseSection
 from eocexporter.options import CollectorConfig, Duration
+
+ENDPOINT = endpoints.WEBAPI_LICENSE
 
 
 class LicensesConfig(CollectorConfig):
@@ -16,11 +24,21 @@ class LicensesConfig(CollectorConfig):
 
 class LicensesCollector:
     async def collect(self, ctx: CollectContext[LicensesConfig], target: ServerTarget) -> LicenseSection:
-        server_id = target.server.server_id
-        payload = await ctx.client.get_json(
-            target.base_url, endpoints.WEBAPI_LICENSE, endpoints.WEBAPI_LICENSE
-        )
+        client, server_id = ctx.client, target.server.server_id
+        if not client.support.due(server_id, ENDPOINT):
+            return LicenseSection(license=None)
+        try:
+            payload = await client.get_json(target.base_url, ENDPOINT, ENDPOINT)
+        except ApiNotFound:
+            client.support.record(server_id, ENDPOINT, supported=False)
+            ctx.warn_once(
+                f"license-unsupported:{client.target.name}:{server_id}",
+                f"target {client.target.name}, server {server_id}: no {ENDPOINT} (404: a version without "
+                "webapi); no licence series from this server, asked again hourly",
+            )
+            return LicenseSection(license=None)
+        client.support.record(server_id, ENDPOINT, supported=True)
         license_ = read_payload(
-            ctx.client, endpoints.WEBAPI_LICENSE, server_id, parse_license, payload, server_id
+            client, ENDPOINT, server_id, parse_license, payload, server_id, client.target.timezone
         )
         return LicenseSection(license=license_)

@@ -28,6 +28,7 @@ from eocexporter.collectors.base import ServerTarget, list_cameras
 from eocexporter.collectors.visitors import VisitorReportReader, VisitorsConfig
 from eocexporter.model import CameraVisitors, LineReport
 
+OBJECT_REPORT = endpoints.OBJECT_REPORT[0]
 # The object counting report takes server-local times as dd.MM.yyyy HH:mm:ss.fff (L6789-6793).
 OBJECT_REPORT_TIME_FORMAT = "%d.%m.%Y %H:%M:%S.000"
 
@@ -67,14 +68,17 @@ class ReportReader:
         client, server_id = self._client, target.server.server_id
         zone = client.target.timezone
         params = {"startTime": local_report_time(start, zone), "endTime": local_report_time(end, zone)}
+        if not client.support.due(server_id, OBJECT_REPORT):
+            return []
         answer = await self._spellings.get_json(
             client, target.base_url, server_id, endpoints.OBJECT_REPORT, params
         )
+        client.support.record(server_id, OBJECT_REPORT, supported=answer is not None)
         if answer is None:
             self._warn_once(
                 f"object_report:{client.target.name}:{server_id}",
                 f"target {client.target.name}, server {server_id}: no object counting report API (404); "
-                "no object_counts rows from this server",
+                "no object_counts rows from this server, asked again hourly",
             )
             return []
         endpoint, payload = answer
@@ -96,4 +100,4 @@ class ReportReader:
             self._warn_once,
         )
         names = {camera.camera_id: camera.name for camera in cameras}
-        return [CameraVisitors(camera=names.get(row.camera_id, ""), counts=row) for row in rows or ()]
+        return [CameraVisitors(camera=names.get(row.camera_id, ""), counts=row) for row in rows]

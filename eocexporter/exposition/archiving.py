@@ -26,7 +26,8 @@ FAMILIES = (CAMERA_ARCHIVING_INFO, CAMERA_ARCHIVING_ENABLED)
 
 
 def render(series: SeriesSet, target: str, sections: Mapping[str, ArchivingSection]) -> None:
-    for _server_id, section in sorted(sections.items()):
+    for section in sections.values():  # the servers of the latest run first, as for the cameras
         for camera in section.cameras:
-            series.add(CAMERA_ARCHIVING_INFO, (target, camera.camera_id, camera.mode), 1)
+            if camera.mode is not None:
+                series.add(CAMERA_ARCHIVING_INFO, (target, camera.camera_id, camera.mode), 1)
             series.add(CAMERA_ARCHIVING_ENABLED, (target, camera.camera_id), bool_value(not camera.disabled))

@@ -53,7 +53,9 @@ def render(series: SeriesSet, target: str, sections: Mapping[str, CamerasSection
     # server_id: two camera_info series for one camera_id would break every group_left join.
     seen_cameras: set[str] = set()
     seen_statuses: set[str] = set()
-    for server_id, section in sorted(sections.items()):
+    # In the snapshot's order (see Sections): a camera a reserve server serves now is reported there, not
+    # on its owner that went down.
+    for server_id, section in sections.items():
         for camera in section.cameras:
             if camera.camera_id in seen_cameras:
                 continue
@@ -65,11 +67,16 @@ def render(series: SeriesSet, target: str, sections: Mapping[str, CamerasSection
             if camera_id in seen_statuses:
                 continue
             seen_statuses.add(camera_id)
-            for state in {*KNOWN_CAMERA_STATES, status.status}:
-                series.add(CAMERA_STATUS, (target, camera_id, state), bool_value(state == status.status))
-            main = status.receive_main_mbps * BYTES_PER_SECOND_PER_MBPS
-            alt = status.receive_alt_mbps * BYTES_PER_SECOND_PER_MBPS
-            series.add(CAMERA_RECEIVE, (target, camera_id, "main"), main)
-            series.add(CAMERA_RECEIVE, (target, camera_id, "alt"), alt)
-            series.add(CAMERA_WRITE, (target, camera_id), status.write_mbps * BYTES_PER_SECOND_PER_MBPS)
+            if status.status is not None:
+                for state in {*KNOWN_CAMERA_STATES, status.status}:
+                    series.add(CAMERA_STATUS, (target, camera_id, state), bool_value(state == status.status))
+            series.add(
+                CAMERA_RECEIVE, (target, camera_id, "main"), bytes_per_second(status.receive_main_mbps)
+            )
+            series.add(CAMERA_RECEIVE, (target, camera_id, "alt"), bytes_per_second(status.receive_alt_mbps))
+            series.add(CAMERA_WRITE, (target, camera_id), bytes_per_second(status.write_mbps))
             series.add(CAMERA_ALT_STREAM, (target, camera_id), bool_value(status.alt_enabled))
+
+
+def bytes_per_second(mbps: float | None) -> float | None:
+    return None if mbps is None else mbps * BYTES_PER_SECOND_PER_MBPS

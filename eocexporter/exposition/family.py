@@ -56,12 +56,13 @@ def counter(name: str, description: str, labels: tuple[str, ...], polled_by: str
     return Family(name, "counter", description, labels, polled_by)
 
 
-def bool_value(flag: bool) -> float:
-    return 1.0 if flag else 0.0
+def bool_value(flag: bool | None) -> float | None:
+    return None if flag is None else 1.0 if flag else 0.0
 
 
-def bool_label(flag: bool) -> str:
-    return "true" if flag else "false"
+def bool_label(flag: bool | None) -> str:
+    """``"true"``, ``"false"``, or ``""`` when the API did not say (a label cannot be absent)."""
+    return "" if flag is None else "true" if flag else "false"
 
 
 class SeriesSet:
@@ -78,8 +79,10 @@ class SeriesSet:
                 raise ValueError(f"{family.name} is listed twice")
             self._series[family] = {}
 
-    def add(self, family: Family, labels: tuple[str, ...], value: float) -> None:
-        self._series[family].setdefault(labels, float(value))
+    def add(self, family: Family, labels: tuple[str, ...], value: float | None) -> None:
+        """A series, unless ``value`` is None: what the API left out has no series, never a 0."""
+        if value is not None:
+            self._series[family].setdefault(labels, float(value))
 
     def add_histogram(self, family: Family, labels: tuple[str, ...], data: HistogramData) -> None:
         self._series[family].setdefault(labels, data)

@@ -63,9 +63,32 @@ API_REQUEST_DURATION = Family(
 API_PARSE_ERRORS = Family(
     "eocortex_api_parse_errors",
     "counter",
-    "Responses of the Eocortex API the exporter could not parse, by route template.",
+    "Responses of the Eocortex API the exporter could not parse, or parts of them it skipped (an item"
+    " without its id, a field of the wrong type), by route template.",
     ("target", "endpoint"),
     counted_by_client=True,
+)
+
+API_UNKNOWN_VALUES = Family(
+    "eocortex_api_unknown_values",
+    "counter",
+    "Values the exporter read but does not know how to export, by route template and field (a zone Type"
+    " the reference does not document); each is logged once.",
+    ("target", "endpoint", "field"),
+    counted_by_client=True,
+)
+ENDPOINT_SUPPORTED = gauge(
+    "eocortex_endpoint_supported",
+    "1 if the server answers the endpoint, 0 if it does not support it (404: a version without it; 403:"
+    " no rights; or it refuses every camera) and the collector goes on without it; asked again hourly."
+    " Absent for endpoints the server was not asked.",
+    ("target", "server_id", "endpoint"),
+)
+ENDPOINT_REFUSED_CAMERAS = gauge(
+    "eocortex_endpoint_refused_cameras",
+    "Cameras the server refused for the endpoint (400 or 403: the module is not licensed for them, or no"
+    " rights); they are skipped and asked again hourly.",
+    ("target", "server_id", "endpoint"),
 )
 
 FAMILIES = (
@@ -79,6 +102,9 @@ FAMILIES = (
     API_REQUESTS,
     API_REQUEST_DURATION,
     API_PARSE_ERRORS,
+    API_UNKNOWN_VALUES,
+    ENDPOINT_SUPPORTED,
+    ENDPOINT_REFUSED_CAMERAS,
 )
 
 
@@ -106,3 +132,9 @@ def render(series: SeriesSet, snapshot: TargetSnapshot) -> None:
         series.add_histogram(API_REQUEST_DURATION, (target, endpoint), histogram)
     for endpoint, count in sorted(api.parse_errors.items()):
         series.add(API_PARSE_ERRORS, (target, endpoint), count)
+    for (endpoint, field), count in sorted(api.unknown_values.items()):
+        series.add(API_UNKNOWN_VALUES, (target, endpoint, field), count)
+    for (server_id, endpoint), supported in sorted(snapshot.support.endpoints.items()):
+        series.add(ENDPOINT_SUPPORTED, (target, server_id, endpoint), bool_value(supported))
+    for (server_id, endpoint), count in sorted(snapshot.support.refused_cameras.items()):
+        series.add(ENDPOINT_REFUSED_CAMERAS, (target, server_id, endpoint), count)

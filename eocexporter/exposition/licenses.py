@@ -61,6 +61,8 @@ FAMILIES = (
 def render(series: SeriesSet, target: str, sections: Mapping[str, LicenseSection]) -> None:
     for server_id, section in sorted(sections.items()):
         license_ = section.license
+        if license_ is None:
+            continue  # the server has no webapi/license
         series.add(LICENSE_INFO, (target, server_id, license_.product_type), 1)
         for name, module in sorted(license_.modules.items()):
             module_labels = (target, server_id, module_label(name))

@@ -6,10 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from eocexporter.exposition.family import Family, SeriesSet, counter, gauge
-from eocexporter.model import ObjectCountingSection
-
-LINE_SECTION = "LineSection"
-AREA_ZONE = "Zone"
+from eocexporter.model import AREA_ZONE, LINE_SECTION, ObjectCountingSection
 
 _ZONE_LABELS = ("target", "camera_id", "zone_id", "zone", "object_class")
 
@@ -30,13 +27,13 @@ ZONE_OBJECTS = gauge(
 FAMILIES = (LINE_CROSSINGS, ZONE_OBJECTS)
 
 # A kind the reference does not document has no family: neither a counter nor an occupancy is known to
-# be right for it.
+# be right for it (the collector counts and logs it).
 _FAMILY_OF_KIND: dict[str, Family] = {LINE_SECTION: LINE_CROSSINGS, AREA_ZONE: ZONE_OBJECTS}
 
 
 def render(series: SeriesSet, target: str, sections: Mapping[str, ObjectCountingSection]) -> None:
     seen: set[tuple[str, str]] = set()
-    for _server_id, section in sorted(sections.items()):
+    for section in sections.values():  # the servers of the latest run first, as for the cameras
         for zone in section.zones:
             key = (zone.camera_id, zone.zone_id)
             if key in seen:

@@ -48,7 +48,8 @@ def render(series: SeriesSet, snapshot: TargetSnapshot) -> None:
     target = snapshot.target
     for server in sorted(topology.servers, key=lambda server: server.server_id):
         server_id = server.server_id
-        series.add(SERVER_INFO, (target, server_id, server.name, server.hostname, str(server.port)), 1)
+        port = "" if server.port is None else str(server.port)
+        series.add(SERVER_INFO, (target, server_id, server.name, server.hostname, port), 1)
         series.add(SERVER_MAIN, (target, server_id), bool_value(server_id == topology.main_server_id))
         series.add(SERVER_REPLICATION, (target, server_id), bool_value(server.is_replication))
         for kind, channels in sorted(server.license_total.items()):

@@ -43,7 +43,7 @@ FAMILIES = (VISITORS, UNIQUE_VISITORS, VISITORS_BY_GENDER, VISITORS_BY_AGE, VISI
 
 def render(series: SeriesSet, target: str, sections: Mapping[str, VisitorsSection]) -> None:
     seen: set[str] = set()
-    for _server_id, section in sorted(sections.items()):
+    for section in sections.values():  # the servers of the latest run first, as for the cameras
         for row in section.visitors:
             camera_id = row.camera_id
             if camera_id in seen:

@@ -245,8 +245,10 @@ class ParquetSink:
     async def _snapshots(self, target: TargetSnapshot) -> None:
         name, zone = target.target, target.timezone
         snapshots: tuple[tuple[str, Mapping[str, object], Callable[..., pa.Table]], ...] = (
-            (CAMERA_STATUS, target.sections.of(CamerasSection), tables.camera_status),
-            (LICENSE_USAGE, target.sections.of(LicenseSection), tables.license_usage),
+            # Only what the latest runs returned: a snapshot of data kept after a failed run would repeat
+            # old values as if current (and a camera its reserve server serves now, twice).
+            (CAMERA_STATUS, target.sections.current_of(CamerasSection), tables.camera_status),
+            (LICENSE_USAGE, target.sections.current_of(LicenseSection), tables.license_usage),
         )
         for dataset, sections, build in snapshots:
             config = getattr(self.config.datasets, dataset)

@@ -25,7 +25,8 @@ def _table(dataset: str, rows: list[dict[str, object]]) -> pa.Table:
 
 
 def object_counts(target: str, server_id: str, interval: Interval, lines: Iterable[LineReport]) -> pa.Table:
-    """One row per (camera, line, object class); a class counts when either map lists it."""
+    """One row per (camera, line, object class); a class counts when either map lists it, and a count the
+    API left null or out is null, never 0."""
     rows = []
     for line in sorted(lines, key=lambda item: (item.camera_id, item.zone_id)):
         for object_class in sorted(line.start_counts.keys() | line.crossings.keys()):
@@ -40,8 +41,8 @@ def object_counts(target: str, server_id: str, interval: Interval, lines: Iterab
                     "zone_id": line.zone_id,
                     "zone": line.zone,
                     "object_class": object_class,
-                    "start_count": line.start_counts.get(object_class, 0),
-                    "crossings": line.crossings.get(object_class, 0),
+                    "start_count": line.start_counts.get(object_class),
+                    "crossings": line.crossings.get(object_class),
                 }
             )
     return _table(OBJECT_COUNTS, rows)
@@ -65,7 +66,7 @@ def visitor_reports(
         }
         groups = {"gender": row.gender, "age": row.age, "emotion": row.emotion}
         for group, key, column in VISITOR_BREAKDOWN:
-            values[column] = groups[group].get(key, 0)
+            values[column] = groups[group].get(key)
         rows.append(values)
     return _table(VISITOR_REPORTS, rows)
 
@@ -103,6 +104,8 @@ def license_usage(target: str, ts: datetime, sections: Mapping[str, LicenseSecti
     rows = []
     for server_id, section in sorted(sections.items()):
         license_ = section.license
+        if license_ is None:
+            continue  # the server has no webapi/license
         expiry = license_.time_limit if license_.is_time_limited else None
         for key, usage in sorted(license_.modules.items()):
             rows.append(

@@ -44,8 +44,11 @@ class Simulator:
             config.seed, ENDPOINTS, [server.id for server in self.installation.servers]
         )
         self.faults.set_listening = self._set_listening
+        self.faults.set_failed_over = self.installation.set_failed_over
         self.request_log: deque[RequestRecord] = deque(maxlen=config.request_log_size)
         self._runners: dict[str, web.AppRunner] = {}
+        # Bound, never listening: the refused ports listed_addresses="unreachable" lists.
+        self._unreachable: list[socket.socket] = []
 
     @property
     def main_url(self) -> str:
@@ -65,6 +68,8 @@ class Simulator:
         try:
             for server in self.installation.servers:
                 await self._open(server)
+                if not server.is_main:
+                    server.unreachable_port = self._reserve_refused_port()
         except BaseException:
             await self.stop()
             raise
@@ -75,6 +80,28 @@ class Simulator:
         await self.faults.close()
         for server_id in list(self._runners):
             await self._runners.pop(server_id).cleanup()
+        while self._unreachable:
+            self._unreachable.pop().close()
+
+    async def failover(self, server_id: str) -> None:
+        """Take the server down ("refuse") and let its reserve serve its cameras."""
+        await self.faults.failover(server_id)
+
+    async def failback(self, server_id: str) -> None:
+        """Reopen the server and give its cameras back."""
+        await self.faults.failback(server_id)
+
+    def _reserve_refused_port(self) -> int:
+        # Bound without SO_REUSEADDR and never listening: connections are refused at once and no
+        # other socket can take the port while the simulator runs.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(("127.0.0.1", 0))
+        except OSError:
+            sock.close()
+            raise
+        self._unreachable.append(sock)
+        return sock.getsockname()[1]
 
     async def _open(self, server: SimServer) -> None:
         sock = _listening_socket(self.config.host, server.port)
@@ -130,8 +157,14 @@ class Simulator:
         except AuthFailed:
             return _error(401, "Authorization failed", {"WWW-Authenticate": 'Basic realm="Eocortex"'})
         not_found = f"Resource is not found ({request.path} | {request.method})"
-        # configure/ on a server that is not the main one: as if the resource did not exist.
-        if found is None or request.method != "GET" or (found[0].configure and not server.is_main):
+        # configure/ on a server that is not the main one, or what a legacy server's version lacks:
+        # as if the resource did not exist.
+        if (
+            found is None
+            or request.method != "GET"
+            or (found[0].configure and not server.is_main)
+            or (server.legacy and self.installation.missing_on_legacy(found[0].template))
+        ):
             return _error(404, not_found)
         route, args = found
         if route.configure and not user.senior_admin:
@@ -149,7 +182,9 @@ class Simulator:
             return _error(404, not_found)
         except ValueError as exc:
             return _error(400, str(exc))
-        body = payload if isinstance(payload, bytes) else dumps(payload)
+        body = self.faults.body_for(route.template)
+        if body is None:
+            body = payload if isinstance(payload, bytes) else dumps(payload)
         if self.faults.is_malformed(route.template):
             body = truncated(body)
         return web.Response(body=body, content_type="application/json", charset="utf-8")

@@ -57,6 +57,12 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         help="fail this share of requests to a route template (repeatable)",
     )
     parser.add_argument(
+        "--profile",
+        default="reference",
+        metavar="NAME",
+        help="reference (the reference as printed) or real-world (its quirks on top), see docs/simulator.md",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -108,7 +114,12 @@ def _announce(simulator: Simulator) -> None:
         role = "main" if server.is_main else "server"
         print(f"{role:6} {server.name}: {simulator.url(server.id)}  ({server.id})", flush=True)
     logins = ", ".join(user.login for user in simulator.config.users)
-    print(f"login: {logins}; control endpoint: {simulator.main_url}/_simulator/state", flush=True)
+    profile = simulator.config.profile
+    profile_note = f"; profile: {profile}" if profile != "reference" else ""
+    print(
+        f"login: {logins}{profile_note}; control endpoint: {simulator.main_url}/_simulator/state",
+        flush=True,
+    )
 
 
 def _ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
@@ -134,7 +145,8 @@ def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
             clock = SettableClock(datetime.fromisoformat(args.start_time))
         except ValueError as exc:
             raise ValueError(f"--start-time: {exc}") from None
-    variants = Variants().updated(dict(_pair(item, "--variant", _json_or_text) for item in args.variant))
+    chosen = dict(_pair(item, "--variant", _json_or_text) for item in args.variant)
+    variants = Variants().updated(chosen)
     error_rates = [_error_rate(item) for item in args.error_rate]
     if args.latency < 0:
         raise ValueError("--latency must not be negative")
@@ -150,9 +162,13 @@ def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
         clock=clock,
         variants=variants,
         counter_reset_hours=args.counter_reset_hours,
+        profile=args.profile,
     )
 
     async def setup(simulator: Simulator) -> None:
+        if chosen and config.profile != "reference":
+            # A --variant wins over the profile even when it names the default (nulls=false).
+            simulator.installation.set_variants(**chosen)
         simulator.faults.set_latency(args.latency)
         for endpoint, rate, status in error_rates:
             simulator.faults.set_error_rate(endpoint, rate, status)

@@ -8,7 +8,7 @@ from datetime import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .clock import Clock
-from .variants import Variants
+from .variants import PROFILES, Variants
 
 DEFAULT_PORT = 8080
 
@@ -46,8 +46,13 @@ class SimulatorConfig:
     # Serve HTTPS with this context (certificate loaded) instead of plain HTTP, as an Eocortex server
     # behind TLS would; tests use it for the exporter's verification options.
     ssl_context: ssl.SSLContext | None = None
+    # "reference": the reference as printed; "real-world": the quirks of real installations on top
+    # (docs/simulator.md, "Profiles").
+    profile: str = "reference"
 
     def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile must be one of {list(PROFILES)}, not {self.profile!r}")
         if self.servers < 1:
             raise ValueError("servers must be at least 1")
         if self.cameras < 0:

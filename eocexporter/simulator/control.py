@@ -26,6 +26,8 @@ MODEL_ACTIONS = {
     "force_status": {"camera_id", "status"},
     "set_licence_usage": {"key", "used", "total", "on_server"},
     "expire_licence_soon": {"seconds", "server_id"},
+    "set_legacy": {"server_id", "legacy"},
+    "set_visitor_licensed": {"camera_id", "licensed"},
 }
 
 
@@ -55,9 +57,12 @@ def state(simulator: Simulator) -> dict[str, Any]:
                 "is_main": server.is_main,
                 "cameras": len(inst.cameras_on(server.id)),
                 "down": simulator.faults.down.get(server.id),
+                "failed_over": server.id in inst.failed_over,
+                "legacy": server.legacy,
             }
             for server in inst.servers
         ],
+        "profile": inst.profile,
         "seed": inst.seed,
         "timezone": inst.timezone,
         "clock": simulator.clock.now().isoformat(),

@@ -35,11 +35,15 @@ class FaultController:
         self.error_rates: dict[str, ErrorRate] = {}
         self.conflicts: dict[str, int] = {}
         self.malformed: set[str] = set()
+        self.bodies: dict[str, bytes] = {}
         self.down: dict[str, str] = {}
+        self.failed_over: set[str] = set()
         self._up: dict[str, asyncio.Event] = {}
         self._lift_tasks: dict[str, asyncio.Task[None]] = {}
         # Set by the simulator: closes (False) or reopens (True) a server's listener.
         self.set_listening: Callable[[str, bool], Awaitable[None]] | None = None
+        # Set by the simulator: moves a server's cameras to its reserve (True) or back (False).
+        self.set_failed_over: Callable[[str, bool], None] | None = None
 
     # --- switching faults ------------------------------------------------------------------------
 
@@ -83,6 +87,15 @@ class FaultController:
         else:
             self.malformed.discard(endpoint)
 
+    def set_body(self, endpoint: str, body: str | bytes | None) -> None:
+        """Answer 200 with exactly ``body`` (any text: ``null``, ``{}``, a string, a huge list...) instead
+        of the resource; None removes."""
+        endpoint = self._endpoint(endpoint)
+        if body is None:
+            self.bodies.pop(endpoint, None)
+        else:
+            self.bodies[endpoint] = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+
     async def server_down(
         self, server_id: str, mode: str = "hang", *, for_seconds: float | None = None
     ) -> None:
@@ -111,6 +124,25 @@ class FaultController:
         elif mode == "refuse":
             await self._listen(server_id, True)
 
+    async def failover(self, server_id: str) -> None:
+        """The server goes down ("refuse") and its reserve serves its cameras until `failback`."""
+        server_id = self._server(server_id)
+        self._move_cameras(server_id, True)
+        self.failed_over.add(server_id)
+        await self.server_down(server_id, "refuse")
+
+    async def failback(self, server_id: str) -> None:
+        server_id = self._server(server_id)
+        await self.server_up(server_id)
+        if server_id in self.failed_over:
+            self.failed_over.discard(server_id)
+            self._move_cameras(server_id, False)
+
+    def _move_cameras(self, server_id: str, failed_over: bool) -> None:
+        if self.set_failed_over is None:
+            raise RuntimeError("the simulator is not running")
+        self.set_failed_over(server_id, failed_over)
+
     async def _lift_later(self, server_id: str, seconds: float) -> None:
         await asyncio.sleep(seconds)
         await self.server_up(server_id)
@@ -121,6 +153,8 @@ class FaultController:
         await self.set_listening(server_id, listening)
 
     async def clear(self) -> None:
+        for server_id in sorted(self.failed_over):
+            await self.failback(server_id)
         for server_id in list(self.down):
             await self.server_up(server_id)
         self.latency = 0.0
@@ -129,6 +163,7 @@ class FaultController:
         self.error_rates.clear()
         self.conflicts.clear()
         self.malformed.clear()
+        self.bodies.clear()
 
     def state(self) -> dict[str, Any]:
         return {
@@ -140,7 +175,9 @@ class FaultController:
             "error_rates": {k: {"rate": v.rate, "status": v.status} for k, v in self.error_rates.items()},
             "conflicts": dict(self.conflicts),
             "malformed": sorted(self.malformed),
+            "bodies": {endpoint: len(body) for endpoint, body in sorted(self.bodies.items())},
             "down": dict(self.down),
+            "failover": sorted(self.failed_over),
         }
 
     async def apply(self, spec: Mapping[str, Any]) -> None:
@@ -152,7 +189,16 @@ class FaultController:
                 await result
 
     def _plan(self, spec: Mapping[str, Any]) -> list[Callable[[], Any]]:
-        unknown = set(spec) - {"clear", "latency", "error_rates", "conflicts", "malformed", "down"}
+        unknown = set(spec) - {
+            "clear",
+            "latency",
+            "error_rates",
+            "conflicts",
+            "malformed",
+            "bodies",
+            "down",
+            "failover",
+        }
         if unknown:
             raise ValueError(f"unknown fault keys: {sorted(unknown)}")
         calls: list[Callable[[], Any]] = []
@@ -187,6 +233,11 @@ class FaultController:
         for endpoint, enabled in _mapping(malformed, "malformed").items():
             self._endpoint(endpoint)
             calls.append(_bind(self.set_malformed, endpoint, bool(enabled)))
+        for endpoint, body in _mapping(spec.get("bodies"), "bodies").items():
+            self._endpoint(endpoint)
+            if body is not None and not isinstance(body, str):
+                raise ValueError("bodies values must be the body's text, or null to remove it")
+            calls.append(_bind(self.set_body, endpoint, body))
         for server_id, mode in _mapping(spec.get("down"), "down").items():
             self._server(server_id)
             if mode is None:
@@ -200,6 +251,11 @@ class FaultController:
             if for_seconds is not None:
                 _number(for_seconds)
             calls.append(_bind(self.server_down, server_id, mode, for_seconds=for_seconds))
+        for server_id, failed in _mapping(spec.get("failover"), "failover").items():
+            self._server(server_id)
+            if not isinstance(failed, bool):
+                raise ValueError("failover values must be true (fail over) or false (fail back)")
+            calls.append(_bind(self.failover if failed else self.failback, server_id))
         return calls
 
     def _check_target(self, target: Mapping[str, str]) -> None:
@@ -217,6 +273,7 @@ class FaultController:
             event.set()
         self._up.clear()
         self.down.clear()
+        self.failed_over.clear()
 
     # --- consulted for each request --------------------------------------------------------------
 
@@ -249,6 +306,9 @@ class FaultController:
 
     def is_malformed(self, endpoint: str) -> bool:
         return endpoint in self.malformed
+
+    def body_for(self, endpoint: str) -> bytes | None:
+        return self.bodies.get(endpoint)
 
     # --- validation ------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from .signals import (
     scheduled_status,
     standard_offset,
 )
-from .timefmt import MIN_VALUE, TICKS_PER_SECOND, format_ticks, ticks_of
+from .timefmt import MIN_VALUE, TICKS_PER_SECOND, format_time_limit, ticks_of
 from .topology import (
     AGES,
     EMOTIONS,
@@ -33,6 +33,7 @@ from .topology import (
     build_cameras,
     build_servers,
 )
+from .variants import with_profile
 from .wire import dumps
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
@@ -41,6 +42,26 @@ _RESET_ANCHOR = date(2000, 1, 3)  # a Monday, so weekly resets fall on Mondays
 _NEVER_RESET = datetime(2000, 1, 1, tzinfo=UTC)
 _LICENCE_PERIOD_TICKS = 365 * 86400 * TICKS_PER_SECOND
 _CELLS = [(g, a, e) for g in range(len(GENDERS)) for a in range(len(AGES)) for e in range(len(EMOTIONS))]
+
+# Where the `nulls` variant puts its nulls and gaps (docs/simulator.md, "Nulls and missing fields").
+NULL_ALT_ENABLED_MOD = 3  # status AltEnabled null when camera index % 7 == 3
+NULL_WRITE_ABSENT_MOD = 5  # status without WriteVideoMbps when index % 7 == 5
+NULL_ALT_RECEIVE_MOD = 6  # status ReceiveAltVideoMbps null when index % 7 == 6
+NULL_STATUS_INDEX = 4  # status Status null for camera index 4
+NULL_DISABLED_INDEX = 6  # api/channels Disabled null for camera index 6
+NULL_NAME_INDEX = 8  # api/channels Name null for camera index 8
+# webapi/license objects at these positions of USAGE_KEYS come without OnServer (every 4th from the 3rd).
+NO_ON_SERVER_KEYS = tuple(key for position, key in enumerate(USAGE_KEYS) if position % 4 == 2)
+NULL_USED_KEY = "NonRegistratorChannels"
+# Unknown values (`unknown_values`).
+UNKNOWN_STATUS = "Reconnecting"
+UNKNOWN_ZONE_TYPE = "Polygon"
+FUTURE_MODULE = ("FutureModuleChannels", {"OnServer": 1, "Used": 1, "Total": 2})
+FUTURE_FLAG = "IsFutureFeatureEnabled"
+# Listed addresses (`listed_addresses`): the main server's LAN name is never to be contacted.
+MAIN_LAN_HOSTNAME = "eocortex-main.lan"
+MAIN_LAN_PORT = 8080
+LEGACY_MISSING = ("webapi/", "api/unique_visitor/report")
 
 
 class UnknownObject(LookupError):
@@ -54,7 +75,8 @@ class Installation:
         self.tz = ZoneInfo(config.timezone)
         self.host = "127.0.0.1" if config.host in ("", "0.0.0.0") else config.host
         self.clock = clock
-        self.variants = config.variants
+        self.profile = config.profile
+        self.variants = with_profile(config.variants, config.profile)
         self._offset = standard_offset(self.tz)
         self._reset_step = timedelta(hours=config.counter_reset_hours)
         self._reset_anchor = datetime.combine(_RESET_ANCHOR, config.counter_reset_time)
@@ -70,10 +92,24 @@ class Installation:
         self._forced_status: dict[str, str] = {}
         self._licence_overrides: dict[str, dict[str, int]] = {}
         self._time_limits: dict[str, int] = {}
+        self._failed_over: set[str] = set()
+        self._visitor_refused: set[str] = set()
         usage = self._usage()
         self._totals = {key: bought(used) for key, (used, _) in usage.items()}
         self._totals.update(IDLE_TOTALS)
         self._max_clients = 10 * (1 + int(unit(self.seed, "max-clients") * 10))
+        if config.profile == "real-world":
+            self._apply_real_world()
+
+    def _apply_real_world(self) -> None:
+        """The profile's per-server quirks: the last server is legacy (with 2 or more), and each server
+        refuses visitor reports for its third enabled visitor camera (its last, when it has fewer)."""
+        if len(self.servers) >= 2:
+            self.servers[-1].legacy = True
+        for server in self.servers:
+            visitors = [c for c in self.cameras_on(server.id) if c.has_visitor_module and not c.disabled]
+            if visitors:
+                self._visitor_refused.add(visitors[min(2, len(visitors) - 1)].id)
 
     # --- lookups ---------------------------------------------------------------------------------
 
@@ -102,12 +138,66 @@ class Installation:
             ("on", server_id), lambda: [c for c in self._cameras.values() if c.server_id == server_id]
         )
 
+    def cameras_served_by(self, server_id: str) -> list[SimCamera]:
+        """The cameras `server_id` answers api/ requests about: its own, unless it has failed over, and
+        those of a failed-over server whose reserve it is."""
+        return self._cached(
+            ("served", server_id),
+            lambda: [c for c in self._cameras.values() if self._serving(c) == server_id],
+        )
+
+    def serving_server(self, camera_id: str) -> str:
+        return self._serving(self.camera(camera_id))
+
+    def _serving(self, camera: SimCamera) -> str:
+        if camera.server_id in self._failed_over:
+            return self.reserve_of(camera.server_id) or camera.server_id
+        return camera.server_id
+
+    def reserve_of(self, server_id: str) -> str | None:
+        """The reserve of server i is server (i + 1) mod n; a lone server has none."""
+        if len(self.servers) < 2:
+            return None
+        return self.servers[(self.server(server_id).index + 1) % len(self.servers)].id
+
     def counting_cameras(self, server_id: str) -> list[SimCamera]:
-        """Cameras of `server_id` on which the object counting module runs (enabled, with zones)."""
-        return [c for c in self.cameras_on(server_id) if c.has_object_counting and not c.disabled]
+        """Cameras served by `server_id` on which the object counting module runs (enabled, with zones)."""
+        return [c for c in self.cameras_served_by(server_id) if c.has_object_counting and not c.disabled]
 
     def visitor_cameras(self, server_id: str) -> list[SimCamera]:
-        return [c for c in self.cameras_on(server_id) if c.has_visitor_module and not c.disabled]
+        return [c for c in self.cameras_served_by(server_id) if c.has_visitor_module and not c.disabled]
+
+    @property
+    def failed_over(self) -> frozenset[str]:
+        return frozenset(self._failed_over)
+
+    @property
+    def visitor_refused(self) -> frozenset[str]:
+        """Cameras for which visitor reports are refused as not licensed."""
+        return frozenset(self._visitor_refused)
+
+    def missing_on_legacy(self, template: str) -> bool:
+        """Whether a legacy server (a version without it) answers this route template with 404."""
+        return template.startswith(LEGACY_MISSING)
+
+    def _picks(self) -> dict[str, Any]:
+        """The cameras the `nulls`/`unknown_values` rules single out, in index order of the bound
+        (owner) cameras, so a failover does not move them."""
+
+        def pick() -> dict[str, Any]:
+            enabled = [c for c in self._cameras.values() if not c.disabled]
+            counting = [c for c in enabled if c.has_object_counting]
+            last_server = self.servers[-1].id
+            return {
+                "first_counting": counting[0].id if counting else None,
+                "last_server_counting": next((c.id for c in counting if c.server_id == last_server), None),
+                "first_visitor": next((c.id for c in enabled if c.has_visitor_module), None),
+                "reconnecting": {
+                    next((c.id for c in enabled if c.server_id == server.id), None) for server in self.servers
+                },
+            }
+
+        return self._cached("picks", pick)
 
     def cached_json(self, key: object, build: Callable[[], Any]) -> bytes:
         """Encoded JSON of a configuration resource, rebuilt only when the topology or variants change."""
@@ -144,7 +234,7 @@ class Installation:
     def _bindings(self, camera: SimCamera, *, with_analytics: bool) -> dict[str, str]:
         bindings = {
             "OwnerServerId": camera.server_id,
-            "ReservedServerId": ZERO_GUID,
+            "ReservedServerId": self.reserve_of(camera.server_id) or ZERO_GUID,
             "ReplicationServerId": ZERO_GUID,
         }
         if with_analytics:
@@ -153,16 +243,24 @@ class Installation:
 
     def api_channel(self, camera: SimCamera) -> dict[str, Any]:
         """The shape of api/channels (L424-472) and configure/servers/{id}/channels (L4364-4391)."""
+        nulls = self.variants.nulls
         channel = {
             "Id": camera.id,
-            "Name": camera.name,
-            "Disabled": self._bool(camera.disabled),
+            "Name": None if nulls and camera.index == NULL_NAME_INDEX else camera.name,
+            "Disabled": None
+            if nulls and camera.index == NULL_DISABLED_INDEX
+            else self._bool(camera.disabled),
             "ServerBindingsSettings": self._bindings(camera, with_analytics=False),
             "ParentSecObjectId": self.server(camera.server_id).secobject_id,
         }
         if self.variants.extra_fields:
             channel["Description"] = ""
         return channel
+
+    def channels(self, server_id: str) -> list[dict[str, Any]]:
+        """api/channels as `server_id` serves it now: the cameras it serves (a failed-over server's
+        cameras at its reserve)."""
+        return [self.api_channel(camera) for camera in self.cameras_served_by(self.server(server_id).id)]
 
     def configure_channel_brief(self, camera: SimCamera) -> dict[str, Any]:
         """ChannelBrief of configure/channels (L776-836)."""
@@ -262,13 +360,13 @@ class Installation:
         camera = self.camera(camera_id)
         now = self.clock.now()
         key = (self.seed, camera.id)
+        forced = None
         if camera.disabled:
             # Nothing is received from a disabled camera and nothing is being determined about it.
             status, main, alt, write = "Wait", 0, 0, 0
         else:
-            status = self._forced_status.get(camera.id) or scheduled_status(
-                key, now, camera.alt_enabled, camera.sound
-            )
+            forced = self._forced_status.get(camera.id)
+            status = forced or scheduled_status(key, now, camera.alt_enabled, camera.sound)
             main = byte_rate(camera.main_bytes_per_second, (*key, "main"), now)
             alt = byte_rate(camera.alt_bytes_per_second, (*key, "alt"), now) if camera.alt_enabled else 0
             if status in ("ErrorMain", "Wait"):
@@ -276,6 +374,15 @@ class Installation:
             if status in ("ErrorAlt", "Wait"):
                 alt = 0
             write = main if is_recording(camera.archiving_mode, key, now) else 0
+        status_name: str | None = self._status_name(status)
+        if (
+            self.variants.unknown_values
+            and status == "Ok"
+            and not camera.disabled
+            and not forced
+            and camera.id in self._picks()["reconnecting"]
+        ):
+            status_name = UNKNOWN_STATUS
         body: dict[str, Any] = {
             "Id": camera.id,
             "Name": camera.name,
@@ -284,9 +391,19 @@ class Installation:
             "ReceiveAltVideoMbps": self._mbps(alt),
             "WriteVideoMbps": self._mbps(write),
         }
+        if self.variants.nulls:
+            residue = camera.index % 7
+            if residue == NULL_ALT_ENABLED_MOD:
+                body["AltEnabled"] = None
+            elif residue == NULL_WRITE_ABSENT_MOD:
+                del body["WriteVideoMbps"]
+            elif residue == NULL_ALT_RECEIVE_MOD:
+                body["ReceiveAltVideoMbps"] = None
+            if camera.index == NULL_STATUS_INDEX:
+                status_name = None
         if self.variants.extra_fields:
             body["StreamsStatuses"] = []
-        body["Status"] = self._status_name(status)
+        body["Status"] = status_name
         return body
 
     # --- object counting -------------------------------------------------------------------------
@@ -345,6 +462,15 @@ class Installation:
             if self.variants.extra_fields:
                 entry["Color"] = "#FF0000"
             zones.append(entry)
+        picks = self._picks()
+        if self.variants.nulls:
+            if camera.id == picks["first_counting"]:
+                # The first zone is always a line counting Person first.
+                zones[0]["CurrentCounts"][camera.zones[0].classes[0]] = None
+            if camera.id == picks["last_server_counting"]:
+                zones[0]["Name"] = None
+        if self.variants.unknown_values and camera.id == picks["last_server_counting"]:
+            zones[-1]["Type"] = UNKNOWN_ZONE_TYPE
         return {"Id": camera.id, "ChannelName": camera.name, "Zones": zones}
 
     def local_to_utc(self, moment: datetime) -> datetime:
@@ -375,6 +501,9 @@ class Installation:
                     },
                 }
             )
+        if self.variants.nulls and camera.id == self._picks()["last_server_counting"]:
+            # The first zone is always a line, so it is always in the report.
+            zones[0]["TotalCounts"][camera.zones[0].classes[0]] = None
         return {"Id": camera.id, "ChannelName": camera.name, "Zones": zones}
 
     def _interval(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
@@ -429,11 +558,22 @@ class Installation:
             width = len(_CELLS)
             unique = [sum(row[1][i] for row in per_camera) for i in range(width)]
             repeat = [sum(row[2][i] for row in per_camera) for i in range(width)]
-            return [self._visitor_row(None, unique, repeat, unique_only)]
+            row = self._visitor_row(None, unique, repeat, unique_only)
+            # A sum with a null in it is null, as .NET's int? arithmetic has it.
+            return [self._visitor_nulls(row, [camera_id for camera_id, _, _ in per_camera])]
         return [
-            self._visitor_row(camera_id, unique, repeat, unique_only)
+            self._visitor_nulls(self._visitor_row(camera_id, unique, repeat, unique_only), [camera_id])
             for camera_id, unique, repeat in per_camera
         ]
+
+    def _visitor_nulls(self, row: dict[str, Any], camera_ids: list[str]) -> dict[str, Any]:
+        if not self.variants.nulls:
+            return row
+        if any(self._cameras[camera_id].index % 2 == 1 for camera_id in camera_ids):
+            row["UniqueVisitors"] = None
+        if self._picks()["first_visitor"] in camera_ids:
+            row["GenderDistribution"]["Female"] = None
+        return row
 
     def visitor_report(
         self, camera_id: str, start_utc: datetime, end_utc: datetime, *, unique_only: bool = False
@@ -499,23 +639,38 @@ class Installation:
     def license(self, server_id: str) -> dict[str, Any]:
         """webapi/license (L7919-8112) as `server_id` answers it."""
         server = self.server(server_id)
+        variants = self.variants
         ticks = self._time_limit_ticks(server)
         if ticks is not None:
-            time_limit: str | None = format_ticks(ticks, self.variants.time_limit_fraction_digits)
+            time_limit: str | None = format_time_limit(
+                ticks, variants.time_limit_style, variants.time_limit_fraction_digits, self.tz
+            )
         else:
-            time_limit = MIN_VALUE if self.variants.unlimited_time_limit == "min_value" else None
+            time_limit = MIN_VALUE if variants.unlimited_time_limit == "min_value" else None
         body: dict[str, Any] = {
             "ProductType": "Ultra",
-            "IsTimeLimited": self._bool(ticks is not None),
+            "IsTimeLimited": None if variants.nulls and server.is_main else self._bool(ticks is not None),
             "TimeLimit": time_limit,
             "Language": "English",
             "IsMaxClientsLimited": self._bool(True),
             "MaxClients": self._max_clients,
         }
         body.update({flag: self._bool(value) for flag, value in LICENCE_FLAGS.items()})
-        if self.variants.extra_fields:
+        if variants.extra_fields:
             body["IsCloudArchiveEnabled"] = self._bool(False)
-        body.update({key: self.licence_usage(key, server.id) for key in USAGE_KEYS})
+        if variants.unknown_values:
+            body[FUTURE_FLAG] = self._bool(True)
+        for key in USAGE_KEYS:
+            usage: dict[str, Any] = self.licence_usage(key, server.id)
+            if variants.nulls:
+                if key in NO_ON_SERVER_KEYS:
+                    del usage["OnServer"]
+                if key == NULL_USED_KEY:
+                    usage["Used"] = None
+            body[key] = usage
+        if variants.unknown_values:
+            name, usage = FUTURE_MODULE
+            body[name] = dict(usage)
         return body
 
     def server_info(self, server_id: str, *, detailed: bool = False) -> dict[str, Any]:
@@ -532,19 +687,34 @@ class Installation:
             usage = self.licence_usage(key, server.id) if key else {"OnServer": 0, "Total": 0}
             total[name] = usage["Total"]
             used[name] = usage["OnServer"]
+        hostname, port = self.listed_address(server.id)
         info: dict[str, Any] = {
             "Id": server.id,
             "Name": server.name,
-            "Hostname": self.host,
-            "Port": server.port,
+            "Hostname": hostname,
+            "Port": port,
             "IsReplicationServer": False,
             "UseFastReservation": False,
             "TotalLicParams": total,
             "UsedLicParams": used,
         }
+        if self.variants.nulls and server.index == len(self.servers) - 1:
+            del info["IsReplicationServer"]
         if self.variants.extra_fields:
             info["Version"] = "4.5.0.0"
         return info
+
+    def listed_address(self, server_id: str) -> tuple[str, int]:
+        """(Hostname, Port) configure/servers lists for the server, per `listed_addresses`."""
+        server = self.server(server_id)
+        style = self.variants.listed_addresses
+        if style == "actual":
+            return self.host, server.port
+        if server.is_main:
+            return MAIN_LAN_HOSTNAME, MAIN_LAN_PORT
+        if style == "lan":
+            return "localhost", server.port
+        return "127.0.0.1", server.unreachable_port
 
     def faceconfig(self) -> dict[str, Any]:
         # Unique visitor reports need face recognition "Complete" (L7820).
@@ -599,6 +769,7 @@ class Installation:
         camera = self.camera(camera_id)
         del self._cameras[camera.id]
         self._forced_status.pop(camera.id, None)
+        self._visitor_refused.discard(camera.id)
         self.topology_changed()
 
     def rename_camera(self, camera_id: str, name: str) -> None:
@@ -628,6 +799,29 @@ class Installation:
             raise ValueError(f"unknown licence key {key!r}")
         values = {"Used": used, "Total": total, "OnServer": on_server}
         self._licence_overrides.setdefault(key, {}).update({k: v for k, v in values.items() if v is not None})
+        self.topology_changed()
+
+    def set_legacy(self, server_id: str, legacy: bool = True) -> None:
+        """A legacy server answers webapi/ and api/unique_visitor/report with 404, as a version
+        without them."""
+        self.server(server_id).legacy = bool(legacy)
+
+    def set_visitor_licensed(self, camera_id: str, licensed: bool = False) -> None:
+        """An unlicensed camera makes an api/unique_visitor/report that names it answer 400."""
+        camera = self.camera(camera_id)
+        if licensed:
+            self._visitor_refused.discard(camera.id)
+        else:
+            self._visitor_refused.add(camera.id)
+
+    def set_failed_over(self, server_id: str, failed_over: bool = True) -> None:
+        """Move the server's cameras to its reserve (True) or back. `Simulator.failover` also closes
+        the server's port; this is only the model's half."""
+        server = self.server(server_id)
+        if failed_over:
+            self._failed_over.add(server.id)
+        else:
+            self._failed_over.discard(server.id)
         self.topology_changed()
 
     def expire_licence_soon(self, seconds: float = 3600, server_id: str | None = None) -> None:

@@ -87,9 +87,10 @@ def _time(params: dict[str, str], name: str) -> datetime:
 
 
 def _own_camera(request: Request, camera_id: str):
+    """A camera the server asked serves: its own or, after a failover, one it is the reserve of."""
     camera = request.installation.camera(_guid(camera_id, "channel id"))
-    if camera.server_id != request.server.id:
-        raise UnknownObject(f"camera {camera.id} is not bound to this server")
+    if request.installation.serving_server(camera.id) != request.server.id:
+        raise UnknownObject(f"camera {camera.id} is not served by this server")
     return camera
 
 
@@ -128,9 +129,7 @@ def configure_channel(request: Request) -> Any:
 
 def api_channels(request: Request) -> bytes:
     inst, server_id = request.installation, request.server.id
-    return inst.cached_json(
-        ("api-channels", server_id), lambda: [inst.api_channel(c) for c in inst.cameras_on(server_id)]
-    )
+    return inst.cached_json(("api-channels", server_id), lambda: inst.channels(server_id))
 
 
 def api_channel(request: Request) -> Any:
@@ -162,6 +161,8 @@ def _counting_targets(request: Request) -> list[str] | str:
 def _one_or_many(request: Request, targets: list[str] | str, build: Callable[[str], Any]) -> Any:
     if isinstance(targets, str):
         return build(targets)
+    if not targets and request.installation.variants.empty_object_bodies:
+        return {}
     if len(targets) == 1 and request.installation.variants.single_counting_camera_as_object:
         return build(targets[0])
     return [build(camera_id) for camera_id in targets]
@@ -196,11 +197,16 @@ def visitor_report(request: Request) -> Any:
     for group in filter(None, params.get("group", "").split(",")):
         _guid(group, "group id")
     running = {camera.id for camera in inst.visitor_cameras(request.server.id)}
+    refused = inst.visitor_refused
     if "channel" in params:
         asked = [_guid(part, "channel id") for part in params["channel"].split(",") if part.strip()]
         camera_ids = list(dict.fromkeys(camera_id for camera_id in asked if camera_id in running))
+        # One unlicensed camera fails the whole request, as observed on real installations.
+        for camera_id in camera_ids:
+            if camera_id in refused:
+                raise ApiError(400, f"Module is not licensed for channel {camera_id}")
     else:
-        camera_ids = [camera.id for camera in inst.visitor_cameras(request.server.id)]
+        camera_ids = [c.id for c in inst.visitor_cameras(request.server.id) if c.id not in refused]
     rows = inst.visitor_rows(camera_ids, start, end, unique_only=unique_only, aggregate=aggregate)
     return {"Report": rows}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 _FORMATS = (
     "%d.%m.%Y %H:%M:%S.%f",  # documented for object counting (L6783-6793)
@@ -48,6 +48,23 @@ def format_ticks(ticks: int, fraction_digits: int) -> str:
     whole = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     digits = f"{fraction:07d}"[:fraction_digits]
     return f"{whole}.{digits}Z" if digits else f"{whole}Z"
+
+
+def format_time_limit(ticks: int, style: str, fraction_digits: int, tz: tzinfo) -> str:
+    """A licence's TimeLimit in one of the `time_limit_style` forms (docs/simulator.md, "Variants")."""
+    if style == "iso_z":
+        return format_ticks(ticks, fraction_digits)
+    if style == "iso_no_zone":
+        return format_ticks(ticks, fraction_digits).removesuffix("Z")
+    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
+    local = datetime.fromtimestamp(seconds, UTC).astimezone(tz)
+    if style == "dotnet_text":
+        # The form of the reference's report windows (L6783-6793, L7829), in local time.
+        return local.strftime("%d.%m.%Y %H:%M:%S")
+    digits = f"{fraction:07d}"[:fraction_digits]
+    offset = local.strftime("%z")  # "+0300"
+    offset = f"{offset[:3]}:{offset[3:5]}"
+    return f"{local.strftime('%Y-%m-%dT%H:%M:%S')}{'.' + digits if digits else ''}{offset}"
 
 
 def ticks_of(instant: datetime) -> int:

@@ -50,6 +50,11 @@ class SimServer:
     port: int
     secobject_id: str
     time_limited: bool
+    # A server of a version without webapi/ and api/unique_visitor/report: both answer 404.
+    legacy: bool = False
+    # A port on 127.0.0.1 bound but never listening (refused), listed by listed_addresses="unreachable";
+    # 0 until the simulator starts.
+    unreachable_port: int = 0
 
 
 @dataclass(frozen=True)

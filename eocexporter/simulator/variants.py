@@ -12,6 +12,8 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "time_limit_fraction_digits": (7, 3),
     "unlimited_time_limit": ("min_value", "null"),
     "visitor_distribution_basis": ("unique", "documented"),
+    "listed_addresses": ("actual", "lan", "unreachable"),
+    "time_limit_style": ("iso_z", "iso_no_zone", "iso_offset", "dotnet_text"),
 }
 
 
@@ -40,6 +42,17 @@ class Variants:
     visitor_distribution_basis: str = "unique"
     # Q27: configure/servers/{id} without PeopleCounterChannels, as its example.
     server_detail_without_people_counter: bool = False
+    # What configure/servers lists as each server's Hostname/Port: where it listens ("actual"), LAN
+    # names ("lan": the main server at an address never to be contacted) or refused ports ("unreachable").
+    listed_addresses: str = "actual"
+    # Q42: nulls and missing fields, placed by simple index rules (docs/simulator.md, "Nulls").
+    nulls: bool = False
+    # Values the reference does not list: a "Reconnecting" status, a "Polygon" zone, a future licence module.
+    unknown_values: bool = False
+    # Q33: the form of a time-limited licence's TimeLimit (the unlimited form is `unlimited_time_limit`).
+    time_limit_style: str = "iso_z"
+    # `{}` instead of `[]` for a counting list without cameras (Q37's object-or-array, taken to the end).
+    empty_object_bodies: bool = False
 
     def updated(self, changes: Mapping[str, Any]) -> Variants:
         """A copy with `changes` applied; ValueError names the first invalid entry."""
@@ -57,3 +70,28 @@ class Variants:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+# What each profile switches on (docs/simulator.md, "Profiles"); the legacy server and the refused
+# visitor cameras of "real-world" are picked by the installation.
+PROFILES: dict[str, dict[str, Any]] = {
+    "reference": {},
+    "real-world": {
+        "listed_addresses": "lan",
+        "nulls": True,
+        "unknown_values": True,
+        "time_limit_style": "dotnet_text",
+        "empty_object_bodies": True,
+    },
+}
+
+
+def with_profile(variants: Variants, profile: str) -> Variants:
+    """The profile's readings, except where `variants` already chose one other than the default."""
+    default = Variants()
+    changes = {
+        name: value
+        for name, value in PROFILES[profile].items()
+        if getattr(variants, name) == getattr(default, name)
+    }
+    return variants.updated(changes)

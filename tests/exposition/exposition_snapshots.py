@@ -74,6 +74,7 @@ def _server(server_id: str, name: str, hostname: str, port: int) -> Server:
         name=name,
         hostname=hostname,
         port=port,
+        is_replication=False,
         license_total={"Channels": 400, "PtzChannels": 400, "FaceRecognitionChannels": 16},
         license_used={"Channels": 2, "PtzChannels": 0, "FaceRecognitionChannels": 0},
     )

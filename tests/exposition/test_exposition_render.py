@@ -53,6 +53,7 @@ from eocexporter.snapshot import (
     ExporterSnapshot,
     HistogramData,
     ParquetDatasetStats,
+    SupportStats,
     TargetSnapshot,
 )
 
@@ -63,12 +64,22 @@ CATALOGUE = catalogue()
 
 
 def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
-    """``snapshot`` with archiving settings and Parquet sink figures for its first target, which
-    ``populated()`` (and its golden file) leave out, so every family has series."""
+    """``snapshot`` with what ``populated()`` (and its golden file) leave out for its first target —
+    archiving settings, Parquet sink figures, unknown values, endpoint support — so every family has
+    series."""
     stats = ParquetDatasetStats(1, 1, 0, 0, 0, last_written={MAIN: 1.7e9}, backlog={MAIN: 0})
     archiving = ArchivingSection(cameras=(CameraArchiving(CAM_1, "AlwaysOn", False),))
     first, *rest = snapshot.targets
-    first = replace_target(first, archiving={MAIN: archiving}, parquet={"object_counts": stats})
+    api = dataclasses.replace(
+        first.api, unknown_values={("api/objects_counting/current_counters", "Type"): 2}
+    )
+    support = SupportStats(
+        endpoints={(MAIN, "webapi/license"): True, (SECOND, "webapi/license"): False},
+        refused_cameras={(MAIN, "api/unique_visitor/report"): 1},
+    )
+    first = replace_target(
+        first, archiving={MAIN: archiving}, parquet={"object_counts": stats}, api=api, support=support
+    )
     return dataclasses.replace(snapshot, targets=(first, *rest))
 
 

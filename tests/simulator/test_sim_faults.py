@@ -88,6 +88,33 @@ async def test_malformed_json(sim, http):
     assert status == 200 and json.loads(text)
 
 
+@pytest.mark.parametrize("body", ["null", "{}", '"text"', "[1, 2]", '{"Id": "\\ud800"}'])
+async def test_a_body_of_any_text_replaces_the_resource(sim, http, body):
+    sim.faults.set_body("api/channels", body)
+    status, text = await fetch_text(http, f"{sim.main_url}/api/channels")
+    assert (status, text) == (200, body)
+    async with http.post(
+        f"{sim.main_url}/_simulator/faults", json={"bodies": {"api/channels": None}}
+    ) as response:
+        assert response.status == 200
+        assert (await response.json())["faults"]["bodies"] == {}
+    status, text = await fetch_text(http, f"{sim.main_url}/api/channels")
+    assert status == 200 and isinstance(json.loads(text), list)
+
+
+async def test_a_body_set_through_the_control_endpoint_is_served(sim, http):
+    async with http.post(
+        f"{sim.main_url}/_simulator/faults", json={"bodies": {"webapi/license": "[]"}}
+    ) as response:
+        assert response.status == 200
+        assert (await response.json())["faults"]["bodies"] == {"webapi/license": 2}
+    assert await fetch_text(http, f"{sim.main_url}/webapi/license") == (200, "[]")
+    async with http.post(
+        f"{sim.main_url}/_simulator/faults", json={"bodies": {"webapi/license": 3}}
+    ) as response:
+        assert response.status == 400
+
+
 async def test_hanging_server_never_answers_until_lifted(sim, http):
     other = second_server(sim)
     await sim.faults.server_down(other, "hang")
@@ -129,7 +156,9 @@ async def test_control_endpoint_sets_and_reports_faults(sim, http):
         "error_rates": {"api/channels/{id}/status": {"rate": 1.0, "status": 502}},
         "conflicts": {"configure/servers": 2, "*": 1},
         "malformed": ["api/faceconfig"],
+        "bodies": {},
         "down": {other: "hang"},
+        "failover": [],
     }
     async with http.post(
         f"{sim.main_url}/_simulator/faults", json={"clear": True, "down": {other: None}}
