@@ -41,9 +41,11 @@ WORKDIR /var/lib/eocexporter
 EXPOSE 10070
 # The Parquet root lives here when parquet.root is local (EOCEXPORTER_PARQUET__ROOT=/var/lib/eocexporter/parquet).
 VOLUME ["/var/lib/eocexporter"]
-# No curl in slim images: python's urllib asks /healthz on the port of EOCEXPORTER_LISTEN (default 10070).
+# No curl in slim images: python's urllib asks /healthz on the port of EOCEXPORTER_LISTEN (default 10070),
+# over HTTPS when plain HTTP fails (a web config with tls_server_config; the certificate is not checked:
+# this is the container asking itself). /healthz needs no credentials even with basic_auth_users.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('EOCEXPORTER_LISTEN', ':10070').rpartition(':')[2]; urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, ssl, urllib.request as u\nport = os.environ.get('EOCEXPORTER_LISTEN', ':10070').rpartition(':')[2]\ntry:\n    u.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=2)\nexcept Exception:\n    u.urlopen(f'https://127.0.0.1:{port}/healthz', timeout=2, context=ssl._create_unverified_context())"]
 ENTRYPOINT ["eocexporter"]
 # Configuration from EOCEXPORTER_* variables alone; add `--config FILE` for a mounted YAML file:
 #   docker run ... eocexporter run --config /etc/eocexporter/config.yml

@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test lint tools golden clean sync-chart image
+.PHONY: demo test lint tools golden clean sync-chart image soak
 
 # `make demo PROFILE=real-world`: the simulator answers as real installations do (docs/simulator.md).
 demo: $(INSTALLED)
@@ -23,6 +23,12 @@ lint: $(INSTALLED)
 	$(BIN)/python tools/build_dashboards.py --check
 	$(BIN)/python tools/sync_chart.py --check
 	$(BIN)/python tools/metrics_doc.py --check
+
+# The fault probes of tests/faults/, run longer; docs/reliability.md keeps the last run's table.
+SOAK_SECONDS ?= 60
+SOAK_KILLS ?= 50
+soak: $(INSTALLED)
+	$(BIN)/python benchmarks/soak.py --seconds $(SOAK_SECONDS) --kills $(SOAK_KILLS)
 
 # Regenerate the golden exposition after an intended change of the output, then review the diff.
 golden: $(INSTALLED)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from eocexporter.parquet.schemas import DATASETS, REPORT_DATASETS
 from eocexporter.parquet.storage import ParquetStore, StoreError
 from eocexporter.registry import enabled_jobs
 from eocexporter.server import create_app, start_site
+from eocexporter.web import WebConfigError, WebGuard, load_web_config
 
 log = logging.getLogger("eocexporter")
 
@@ -52,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         "--listen", metavar="HOST:PORT", help=f"where to serve /metrics (default 0.0.0.0:{DEFAULT_PORT})"
     )
     _shard_arguments(run)
+    _web_config_argument(run)
     run.set_defaults(handler=_run)
 
     once = commands.add_parser("once", help="collect once from every target, print the exposition, exit")
@@ -61,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate the configuration and exit")
     _config_argument(check)
+    _web_config_argument(check)
     check.set_defaults(handler=_check_config)
 
     backfill = commands.add_parser("backfill", help="fetch report history into the Parquet layout")
@@ -111,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
         help="reference: the simulator answers as the reference prints; real-world: as installations do "
         "(other addresses, nulls, unknown values, an older server, refused cameras; docs/simulator.md)",
     )
+    _web_config_argument(demo)
     demo.set_defaults(handler=_demo)
     return parser
 
@@ -124,6 +129,24 @@ def _shard_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, metavar="FILE", help="YAML configuration file")
+
+
+def _web_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        metavar="FILE",
+        default=os.environ.get("EOCEXPORTER_WEB_CONFIG_FILE") or None,
+        help="web configuration file (Prometheus exporter-toolkit format): TLS, basic auth, security "
+        "headers; default $EOCEXPORTER_WEB_CONFIG_FILE; without it plain HTTP, no authentication "
+        "(docs/security.md)",
+    )
+
+
+def _web_guard(args: argparse.Namespace) -> WebGuard | None:
+    """The web config of ``--web.config.file``, or None; raises WebConfigError."""
+    return WebGuard(args.web_config_file) if args.web_config_file is not None else None
 
 
 def _instant(text: str) -> datetime:
@@ -164,6 +187,11 @@ def _check_config(args: argparse.Namespace) -> int:
     settings = _load(args)
     if settings is None:
         return EXIT_CONFIG
+    try:
+        web = load_web_config(args.web_config_file) if args.web_config_file is not None else None
+    except WebConfigError as exc:
+        print(f"eocexporter: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     enabled = [job.name for job in enabled_jobs(settings.collectors)]
     names = ", ".join(target.name for target in settings.targets) or "none"
     print(
@@ -174,6 +202,10 @@ def _check_config(args: argparse.Namespace) -> int:
         print(
             "warning: no targets configured; the exporter would serve only its own metrics", file=sys.stderr
         )
+    if web is not None:
+        print(f"web config OK: {web.summary()}")
+        for warning in web.warnings:
+            print(f"warning: web config: {warning}", file=sys.stderr)
     return 0
 
 
@@ -242,33 +274,55 @@ def _compact(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _load(args, listen=args.listen, shard_index=args.shard_index, shard_count=args.shard_count)
+    flags = {"listen": args.listen, "shard_index": args.shard_index, "shard_count": args.shard_count}
+    settings = _load(args, **flags)
     if settings is None:
         return EXIT_CONFIG
     configure_logging(settings.log_level)
+    try:
+        web = _web_guard(args)
+    except WebConfigError as exc:
+        print(f"eocexporter: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     host, port = split_listen(settings.listen)
     if not settings.targets:
         log.warning("no targets configured; serving only the exporter's own metrics")
-    return asyncio.run(_serve(Exporter(settings), host, port))
+
+    def reloaded() -> Settings:
+        # The same sources as at start: the file (read again), the environment, the flags.
+        settings = load_settings(args.config, **flags)
+        logging.getLogger().setLevel(settings.log_level.upper())
+        return settings
+
+    return asyncio.run(_serve(Exporter(settings, load=reloaded), host, port, web))
 
 
-async def _serve(exporter: Exporter, host: str, port: int) -> int:
+async def _serve(exporter: Exporter, host: str, port: int, web: WebGuard | None = None) -> int:
+    app = create_app(exporter, middlewares=[web.middleware] if web else [])
+    if web is not None:
+
+        async def close_web(_: object) -> None:
+            web.close()
+
+        app.on_cleanup.append(close_web)
     try:
-        runner, bound = await start_site(create_app(exporter), host, port)
+        runner, bound = await start_site(app, host, port, web.ssl_context if web else None)
     except OSError as exc:
         log.error("cannot listen on %s:%s: %s", host, port, exc.strerror or exc)
         await exporter.stop()
         return 1
     log.info(
-        "eocexporter %s serving http://%s:%s/metrics for %d target(s)",
+        "eocexporter %s serving %s://%s:%s/metrics for %d target(s) (%s)",
         __version__,
+        web.scheme if web else "http",
         _display_host(host),
         bound,
         len(exporter.runtimes),
+        web.config.summary() if web else "no web config: no TLS, no authentication",
     )
     exporter.start()
     try:
-        await _until_signalled()
+        await _until_signalled(exporter)
     finally:
         log.info("shutting down")
         await exporter.stop()
@@ -280,12 +334,21 @@ def _display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-async def _until_signalled() -> None:
+async def _until_signalled(exporter: Exporter) -> None:
+    """Until SIGINT or SIGTERM; SIGHUP reloads the configuration, as Prometheus does."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    reloads: set[asyncio.Task[str | None]] = set()
+
+    def reload() -> None:
+        log.info("SIGHUP: reloading the configuration")
+        task = asyncio.create_task(exporter.reload())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    for signum, handler in ((signal.SIGINT, stop.set), (signal.SIGTERM, stop.set), (signal.SIGHUP, reload)):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, handler)
     await stop.wait()
 
 
@@ -298,6 +361,11 @@ def _demo(args: argparse.Namespace) -> int:
         print(f"eocexporter: --listen: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging("info")
+    try:
+        web = _web_guard(args)
+    except WebConfigError as exc:
+        print(f"eocexporter: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
 
     async def demo() -> int:
         simulation = SimulatorConfig(
@@ -330,7 +398,7 @@ def _demo(args: argparse.Namespace) -> int:
                     }
                 ],
             )
-            return await _serve(Exporter(settings), host, port)
+            return await _serve(Exporter(settings), host, port, web)
 
     return asyncio.run(demo())
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, create_model, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
 
 from eocexporter.options import (
     CollectorConfig,
@@ -101,6 +101,24 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
+    def _requests_fit_the_runs(self) -> Settings:
+        # A request that may take longer than the run that makes it is cut off by the run's deadline
+        # before its own timeout can say what happened.
+        deadlines = {"discovery": self.collectors.discovery.deadline}
+        for entry in COLLECTORS:
+            options = entry.options(self.collectors)
+            if options.enabled:
+                deadlines[entry.name] = options.deadline
+        shortest = min(deadlines, key=deadlines.__getitem__)
+        for index, target in enumerate(self.targets):
+            if target.request_timeout > deadlines[shortest]:
+                raise ValueError(
+                    f"targets.{index}.request_timeout ({target.request_timeout:g}s) is longer than the deadline "
+                    f"of collectors.{shortest} ({deadlines[shortest]:g}s): lower it, or raise that interval"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _index_within_count(self) -> Settings:
         if self.shard_index >= self.shard_count:
             raise ValueError(f"shard_index {self.shard_index} is not below shard_count {self.shard_count}")
@@ -180,6 +198,14 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         return Settings(**data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
+    except SettingsError as exc:
+        # A complex option given as an environment variable that is not JSON (pydantic-settings' own
+        # message names the field and the source, never the value).
+        field = re.search(r'field "([^"]+)"', str(exc))
+        variable = f"EOCEXPORTER_{field.group(1).upper()}" if field else "an EOCEXPORTER_ variable"
+        raise ConfigError(
+            f"{variable}: not valid JSON (a list or object of options is given as JSON)"
+        ) from None
     finally:
         _COMMAND_LINE.reset(token)
 

@@ -10,12 +10,14 @@ in the new bytes. Scrapes only ever read the latest rendered bytes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
 import platform
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TypeVar
@@ -24,14 +26,16 @@ from eocexporter import __version__
 from eocexporter.client.errors import ApiError
 from eocexporter.collectors.base import ServerTarget
 from eocexporter.collectors.reports import ReportReader, UnaskableInterval
-from eocexporter.config import Settings
+from eocexporter.config import ConfigError, Settings
 from eocexporter.exposition import Exposition, build_exposition
+from eocexporter.exposition.render import RenderFailure
 from eocexporter.model import CameraVisitors, LineReport
 from eocexporter.parquet.sink import ParquetSink
 from eocexporter.parquet.sources import IntervalUnanswerable, ReportUnavailable
 from eocexporter.registry import COLLECTORS, CollectorJob, enabled_jobs
+from eocexporter.reload import plan_reload
 from eocexporter.runtime import DISCOVERY, TargetRuntime, system_now
-from eocexporter.snapshot import ExporterSnapshot, TargetSnapshot
+from eocexporter.snapshot import ConfigReload, ExporterSnapshot, TargetSnapshot
 
 T = TypeVar("T")
 
@@ -46,22 +50,28 @@ FIRST_RUN_SPREAD_SECONDS = 1.0
 
 
 def exporter_snapshot(
-    runtimes: Sequence[TargetRuntime], transform: Callable[[TargetSnapshot], TargetSnapshot] | None = None
+    runtimes: Sequence[TargetRuntime],
+    transform: Callable[[TargetSnapshot], TargetSnapshot] | None = None,
+    render_failures: Mapping[tuple[str, str], int] | None = None,
+    reload: ConfigReload | None = None,
 ) -> ExporterSnapshot:
     targets = [runtime.snapshot() for runtime in runtimes]
     return ExporterSnapshot(
         targets=tuple(map(transform, targets) if transform else targets),
         version=__version__,
         python_version=platform.python_version(),
+        render_failures=dict(render_failures or {}),
+        reload=reload,
     )
 
 
 class RuntimeReportSource:
     """The Parquet sink's :class:`~eocexporter.parquet.sources.ReportSource`, answered by the targets'
-    runtimes: each target's report reader, at the address discovery found for the server."""
+    runtimes: each target's report reader, at the address discovery found for the server. It reads the
+    sequence it is given at each request, so it follows targets added or removed by a reload."""
 
     def __init__(self, runtimes: Sequence[TargetRuntime]) -> None:
-        self._runtimes = {runtime.target.name: runtime for runtime in runtimes}
+        self._runtimes = runtimes
 
     async def object_lines(
         self, target: str, server_id: str, start: datetime, end: datetime
@@ -82,7 +92,7 @@ class RuntimeReportSource:
     ) -> T:
         """``read`` with the target's report reader and the server's address; the client's errors as the
         sink's."""
-        runtime = self._runtimes.get(target)
+        runtime = next((runtime for runtime in self._runtimes if runtime.target.name == target), None)
         try:
             server = runtime.polled_server(server_id) if runtime is not None else None
             if runtime is None or server is None:
@@ -95,24 +105,40 @@ class RuntimeReportSource:
 
 
 class Exporter:
-    def __init__(self, settings: Settings, now: Callable[[], datetime] = system_now) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        now: Callable[[], datetime] = system_now,
+        load: Callable[[], Settings] | None = None,
+    ) -> None:
         self.settings = settings
+        self._now = now
+        # How a reload reads the configuration again (the same file, environment and flags).
+        self._load = load or (lambda: self.settings)
         self.runtimes = [TargetRuntime(target, settings, now) for target in settings.targets]
         self.jobs: list[CollectorJob] = enabled_jobs(settings.collectors)
-        self.sink = (
-            ParquetSink(settings.parquet, now, RuntimeReportSource(self.runtimes))
-            if settings.parquet.enabled
-            else None
-        )
+        self.sink = self._new_sink(settings)
+        self.reload_successful = True
+        self.reload_success_timestamp = time.time()
+        self._reloading = asyncio.Lock()
+        self.render_failures: Counter[tuple[str, str]] = Counter()
+        self._failing_renders: set[tuple[str, str]] = set()
         self.exposition: Exposition = build_exposition(self.snapshot(), COLLECTORS)
         self.version = 0  # incremented each time a new exposition is swapped in
         self._dirty = asyncio.Event()
         self._published = asyncio.Condition()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._started = False
+        self._service_tasks: list[asyncio.Task[None]] = []  # the publisher
+        self._sink_task: asyncio.Task[None] | None = None
+        self._target_tasks: dict[str, list[asyncio.Task[None]]] = {}  # target -> its loops
         self._probes: dict[str, tuple[int, Exposition]] = {}  # target -> (version rendered, exposition)
-        shortest = min([settings.collectors.discovery.interval] + [job.config.interval for job in self.jobs])
-        self._render_pause = min(MAX_RENDER_PAUSE_SECONDS, shortest / 2)
+        self._render_pause = _render_pause(settings, self.jobs)
         self._published_ready = False
+
+    def _new_sink(self, settings: Settings) -> ParquetSink | None:
+        if not settings.parquet.enabled:
+            return None
+        return ParquetSink(settings.parquet, self._now, RuntimeReportSource(self.runtimes))
 
     @property
     def job_names(self) -> list[str]:
@@ -120,10 +146,14 @@ class Exporter:
 
     def snapshot(self) -> ExporterSnapshot:
         sink = self.sink
-        if sink is None:
-            return exporter_snapshot(self.runtimes)
+        with_sink_stats = (
+            None if sink is None else lambda target: replace(target, parquet=sink.stats(target.target))
+        )
         return exporter_snapshot(
-            self.runtimes, lambda target: replace(target, parquet=sink.stats(target.target))
+            self.runtimes,
+            with_sink_stats,
+            self.render_failures,
+            ConfigReload(self.reload_successful, self.reload_success_timestamp),
         )
 
     async def target_exposition(self, name: str) -> Exposition | None:
@@ -164,9 +194,34 @@ class Exporter:
 
     async def publish_now(self) -> None:
         complete = self.collected_once()  # judged before the snapshot is taken, so it covers them all
-        exposition = await asyncio.to_thread(build_exposition, self.snapshot(), COLLECTORS)
+        try:
+            exposition = await asyncio.to_thread(build_exposition, self.snapshot(), COLLECTORS)
+        except Exception as exc:
+            self._render_failed([RenderFailure("", "", exc)])
+            raise
+        self._render_failed(exposition.failures)
         await self._swap(exposition)
         self._published_ready = self._published_ready or complete
+
+    def _render_failed(self, failures: Sequence[RenderFailure]) -> None:
+        """Count and log (once while it lasts) each part left out; its recovery is logged too."""
+        failing = {(failure.target, failure.part) for failure in failures}
+        for key in [key for key in self._failing_renders if key not in failing]:
+            self._failing_renders.discard(key)
+            log.info("rendering %s of target %s works again", key[1] or "the exposition", key[0])
+        for failure in failures:
+            key = (failure.target, failure.part)
+            self.render_failures[key] += 1
+            if key not in self._failing_renders:
+                self._failing_renders.add(key)
+                log.error(
+                    "rendering %s of target %s failed; left out of /metrics until it renders again",
+                    failure.part or "the exposition",
+                    failure.target,
+                    exc_info=failure.error,
+                )
+        if failures:
+            self._dirty.set()  # publish the count
 
     async def _swap(self, exposition: Exposition) -> None:
         async with self._published:
@@ -183,41 +238,112 @@ class Exporter:
     # ---- background operation (the `run` command) -----------------------------------------------
 
     def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._publisher(), name="publisher"))
-        if self.sink is not None:
-            self._tasks.append(asyncio.create_task(self._sink_loop(self.sink), name="parquet"))
+        self._started = True
+        self._service_tasks.append(asyncio.create_task(self._publisher(), name="publisher"))
+        self._start_sink()
         for runtime in self.runtimes:
-            discovered_once = asyncio.Event()
-            discovery = self.settings.collectors.discovery
-            self._tasks.append(
+            self._start_target(runtime)
+
+    def _start_sink(self) -> None:
+        if self.sink is not None:
+            self._sink_task = asyncio.create_task(self._sink_loop(self.sink), name="parquet")
+
+    def _start_target(self, runtime: TargetRuntime) -> None:
+        discovered_once = asyncio.Event()
+        discovery = self.settings.collectors.discovery
+        name = runtime.target.name
+        tasks = [
+            asyncio.create_task(
+                self._loop(
+                    runtime, DISCOVERY, discovery.interval, runtime.run_discovery, None, discovered_once
+                ),
+                name=f"{name}:{DISCOVERY}",
+            )
+        ]
+        for job in self.jobs:
+            tasks.append(
                 asyncio.create_task(
                     self._loop(
-                        runtime, DISCOVERY, discovery.interval, runtime.run_discovery, None, discovered_once
+                        runtime,
+                        job.name,
+                        job.config.interval,
+                        lambda job=job, runtime=runtime: runtime.run_collector(job),
+                        discovered_once,
+                        None,
                     ),
-                    name=f"{runtime.target.name}:{DISCOVERY}",
+                    name=f"{name}:{job.name}",
                 )
             )
-            for job in self.jobs:
-                self._tasks.append(
-                    asyncio.create_task(
-                        self._loop(
-                            runtime,
-                            job.name,
-                            job.config.interval,
-                            lambda job=job, runtime=runtime: runtime.run_collector(job),
-                            discovered_once,
-                            None,
-                        ),
-                        name=f"{runtime.target.name}:{job.name}",
-                    )
-                )
+        self._target_tasks[name] = tasks
+
+    async def _stop_target(self, runtime: TargetRuntime) -> None:
+        await _cancelled(self._target_tasks.pop(runtime.target.name, []))
+        await runtime.close()
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        tasks = [*self._service_tasks, *(task for tasks in self._target_tasks.values() for task in tasks)]
+        if self._sink_task is not None:
+            tasks.append(self._sink_task)
+        await _cancelled(tasks)
+        self._service_tasks.clear()
+        self._target_tasks.clear()
+        self._sink_task = None
         await asyncio.gather(*(runtime.close() for runtime in self.runtimes))
+
+    # ---- reloading the configuration (SIGHUP, POST /-/reload) ----------------------------------------
+
+    async def reload(self) -> str | None:
+        """Read the configuration again and apply what changed; None when done, else the one-line error
+        (the running configuration then stays as it was)."""
+        async with self._reloading:
+            try:
+                settings = self._load()
+            except ConfigError as exc:
+                self.reload_successful = False
+                log.error("configuration reload failed, keeping the running configuration: %s", exc)
+                self._dirty.set()
+                return str(exc)
+            await self.apply(settings)
+            self.reload_successful = True
+            self.reload_success_timestamp = time.time()
+            self._dirty.set()
+            return None
+
+    async def apply(self, settings: Settings) -> None:
+        """Switch to ``settings``, restarting only what changed (eocexporter.reload)."""
+        plan = plan_reload(self.settings, settings)
+        if plan.listen_ignored:
+            log.warning("listen changed to %s: it takes effect at the next restart", settings.listen)
+        kept = [runtime for runtime in self.runtimes if runtime.target.name not in plan.restart]
+        for runtime in self.runtimes:
+            if runtime.target.name in plan.restart:
+                await self._stop_target(runtime)
+        self.settings = settings
+        if plan.restart_all:
+            self.jobs = enabled_jobs(settings.collectors)
+        for runtime in kept:
+            runtime.settings = settings
+        started = {target.name: TargetRuntime(target, settings, self._now) for target in plan.start}
+        by_name = {runtime.target.name: runtime for runtime in kept} | started
+        # In place: the sink's report source reads this list.
+        self.runtimes[:] = [by_name[target.name] for target in settings.targets]
+        if plan.sink_changed:
+            if self._sink_task is not None:
+                await _cancelled([self._sink_task])
+                self._sink_task = None
+            self.sink = self._new_sink(settings)
+            if self._started:
+                self._start_sink()
+        if self._started:
+            for runtime in started.values():
+                self._start_target(runtime)
+        self._render_pause = _render_pause(settings, self.jobs)
+        log.info(
+            "configuration reloaded: %d target(s); restarted %s; started %s",
+            len(self.runtimes),
+            ", ".join(sorted(plan.restart)) or "none",
+            ", ".join(sorted(started)) or "none",
+        )
 
     async def _loop(
         self,
@@ -269,13 +395,23 @@ class Exporter:
         while True:
             await self._dirty.wait()
             self._dirty.clear()
-            try:
+            # A failure is counted and logged by publish_now; the previous exposition is served meanwhile.
+            with contextlib.suppress(Exception):
                 await self.publish_now()
-            except Exception:
-                log.exception("rendering the exposition failed; serving the previous one")
             # Runs that end meanwhile are rendered together: with several collectors and targets on
             # staggered phases, one render per run would cost a render per run at 10,000 cameras.
             await asyncio.sleep(self._render_pause)
+
+
+def _render_pause(settings: Settings, jobs: Sequence[CollectorJob]) -> float:
+    shortest = min([settings.collectors.discovery.interval] + [job.config.interval for job in jobs])
+    return min(MAX_RENDER_PAUSE_SECONDS, shortest / 2)
+
+
+async def _cancelled(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _stable_fraction(*parts: str) -> float:

@@ -14,10 +14,13 @@ class OngoingFailures:
         self._log = logger
         self._messages: dict[str, str] = {}
 
-    def failed(self, key: str, message: str, level: int = logging.WARNING) -> None:
-        """Log ``message`` at ``level`` if it is new for ``key``, at DEBUG if it repeats."""
-        changed = self._messages.get(key) != message
-        self._messages[key] = message
+    def failed(self, key: str, message: str, level: int = logging.WARNING, cause: str | None = None) -> None:
+        """Log ``message`` at ``level`` if it is new for ``key``, at DEBUG if it repeats. With ``cause``,
+        only a change of cause is new: a failure that names another file each time (the same disk full
+        for every file) is one line, not one per file."""
+        seen = cause if cause is not None else message
+        changed = self._messages.get(key) != seen
+        self._messages[key] = seen
         self._log.log(level if changed else logging.DEBUG, "%s", message)
 
     def succeeded(self, key: str, message: str) -> None:

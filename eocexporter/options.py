@@ -45,7 +45,13 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0)]
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False)]
+
+# Floors: below them an option only sends Eocortex more requests than any dashboard can use (a 1 ms
+# interval was once measured at ~174 requests/s, every run failing). docs/configuration.md lists them.
+MIN_COLLECTOR_INTERVAL = 1.0
+MIN_REQUEST_TIMEOUT = 0.1
+MIN_CHECK_EVERY = 1.0
 
 
 class StrictModel(BaseModel):
@@ -95,7 +101,7 @@ class TargetConfig(StrictModel):
     timezone: Annotated[ZoneInfo, BeforeValidator(_zone)] = ZoneInfo("UTC")
     tls: TlsConfig = TlsConfig()
     max_concurrency: int = Field(16, ge=1, le=512)
-    request_timeout: Duration = 10.0
+    request_timeout: Annotated[Duration, Field(ge=MIN_REQUEST_TIMEOUT)] = 10.0
     retries: int = Field(3, ge=0, le=10)
     backoff_initial: Duration = 0.2
     backoff_max: Duration = 5.0
@@ -104,9 +110,17 @@ class TargetConfig(StrictModel):
     server_addresses: dict[str, str] = Field(default_factory=dict)
 
     _address: SplitResult = PrivateAttr()
+    _secret_digest: str = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
         self._address = urlsplit(self.url)
+        # What the password was when this configuration was read: a password file rotated in place leaves
+        # the options equal, and a reload tells the change by this (never the password itself).
+        self._secret_digest = hashlib.sha256(self.secret().encode("utf-8")).hexdigest()
+
+    @property
+    def secret_digest(self) -> str:
+        return self._secret_digest
 
     @property
     def scheme(self) -> str:
@@ -154,6 +168,10 @@ class TargetConfig(StrictModel):
             digest = self.secret()
             if digest and not re.fullmatch(r"[0-9a-fA-F]{32}", digest):
                 raise ValueError("password_encoding is md5 but the password is not 32 hex digits")
+        if self.backoff_initial > self.backoff_max:
+            raise ValueError(
+                f"backoff_initial ({self.backoff_initial:g}s) is longer than backoff_max ({self.backoff_max:g}s)"
+            )
         return self
 
     def secret(self) -> str:
@@ -188,6 +206,21 @@ class CollectorConfig(StrictModel):
     interval: Duration
     # A run that takes longer is abandoned and counted as failed. Default: the interval itself.
     timeout: Duration | None = None
+
+    @field_validator("interval")
+    @classmethod
+    def _at_least_the_floor(cls, value: float) -> float:
+        if value < MIN_COLLECTOR_INTERVAL:
+            raise ValueError(f"must be at least {MIN_COLLECTOR_INTERVAL:g}s")
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> CollectorConfig:
+        # As Prometheus' scrape_timeout may not exceed scrape_interval: a run that may last longer than its
+        # interval makes the interval a fiction.
+        if self.timeout is not None and self.timeout > self.interval:
+            raise ValueError(f"timeout ({self.timeout:g}s) must not exceed interval ({self.interval:g}s)")
+        return self
 
     @property
     def deadline(self) -> float:
@@ -265,7 +298,7 @@ class ParquetConfig(StrictModel):
     # On the very first start (no checkpoint yet), start this far back; 0 = the last closed interval.
     initial_catch_up: float = Field(0.0, ge=0)
     # How often the sink looks for closed intervals and due snapshots.
-    check_every: Duration = 30.0
+    check_every: Annotated[Duration, Field(ge=MIN_CHECK_EVERY)] = 30.0
     datasets: DatasetsConfig = DatasetsConfig()
 
     @field_validator("initial_catch_up", mode="before")

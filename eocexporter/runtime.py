@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from eocexporter.client import endpoints
-from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiUnavailable
+from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiParseError, ApiUnavailable
 from eocexporter.client.http import EocortexClient
 from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.collectors.reports import ReportReader
@@ -84,7 +84,9 @@ class TargetRuntime:
                 topology = await discover(self.client, self.topology, self.warn_once)
         except (ApiError, TimeoutError) as exc:
             message = _describe(exc, config)
-            self.up = False
+            # Reached and authenticated, but its answer was not the document configure/servers returns:
+            # the installation is up (eocortex_up says whether it can be reached), discovery failed.
+            self.up = isinstance(exc, ApiParseError)
             if self.topology is not None and self.topology.main_server_id:
                 self.server_answered[self.topology.main_server_id] = not _unreachable(exc)
             self._fail(DISCOVERY, started, message, auth=isinstance(exc, ApiAuthError))

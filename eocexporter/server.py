@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import html
+import ssl
 import time
+from collections.abc import Iterable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from eocexporter import __version__
 from eocexporter.exporter import Exporter
@@ -14,13 +17,15 @@ from eocexporter.exposition import Exposition
 EXPORTER_KEY = web.AppKey("exporter", Exporter)
 
 
-def create_app(exporter: Exporter) -> web.Application:
-    app = web.Application()
+def create_app(exporter: Exporter, middlewares: Iterable[Middleware] = ()) -> web.Application:
+    """``middlewares``: e.g. the web config's authentication (eocexporter.web), outermost first."""
+    app = web.Application(middlewares=list(middlewares))
     app[EXPORTER_KEY] = exporter
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/probe", probe)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/ready", ready)
+    app.router.add_post("/-/reload", reload)
     app.router.add_get("/", landing_page)
     return app
 
@@ -56,6 +61,16 @@ def _accepts_gzip(header: str) -> bool:
         if coding.strip().lower() == "gzip":
             return params.replace(" ", "").lower() not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
     return False
+
+
+async def reload(request: web.Request) -> web.Response:
+    """``POST /-/reload``: read the configuration again, as SIGHUP does (and as Prometheus and
+    blackbox_exporter offer). 200 when applied; 500 with the one-line error when the new configuration is
+    bad, which leaves the running one in place."""
+    error = await request.app[EXPORTER_KEY].reload()
+    if error is not None:
+        return web.Response(status=500, text=f"failed to reload config: {error}\n")
+    return web.Response(text="reloaded\n")
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -121,11 +136,14 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}
     return web.Response(text=body, content_type="text/html")
 
 
-async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
-    """Start serving; returns the runner and the port actually bound (useful with port 0)."""
+async def start_site(
+    app: web.Application, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+) -> tuple[web.AppRunner, int]:
+    """Start serving (over TLS with ``ssl_context``); returns the runner and the port actually bound
+    (useful with port 0)."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
     await site.start()
     sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
     bound = sockets[0].getsockname()[1] if sockets else port

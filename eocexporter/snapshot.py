@@ -135,7 +135,18 @@ class TargetSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigReload:
+    """The outcome of the last configuration reload (or of the start, before any)."""
+
+    successful: bool
+    success_timestamp: float  # unix seconds of the last successful (re)load
+
+
+@dataclass(frozen=True, slots=True)
 class ExporterSnapshot:
     targets: tuple[TargetSnapshot, ...]
     version: str
     python_version: str
+    # (target, part) -> parts of the exposition left out because they could not be rendered
+    render_failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    reload: ConfigReload | None = None

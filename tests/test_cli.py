@@ -93,7 +93,7 @@ async def test_demo_serves_every_family_it_can(profile: str) -> None:
     # The demo writes no Parquet. What counts problems appears once there is one: with the real-world
     # profile, an unknown zone type and a refused camera (its nulls are not parse errors). There, the
     # main server's IsTimeLimited is null and the other server has no webapi: no expiry to report.
-    absent = {health.API_PARSE_ERRORS, *parquet_sink.FAMILIES}
+    absent = {health.API_PARSE_ERRORS, health.RENDER_FAILURES, *parquet_sink.FAMILIES}
     if profile == "reference":
         absent |= {health.API_UNKNOWN_VALUES, health.ENDPOINT_REFUSED_CAMERAS}
     else:

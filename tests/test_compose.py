@@ -8,14 +8,20 @@
 - the exporter's config passes ``check-config`` (with the Parquet root from the environment, as in the
   stack), and its ``server_addresses`` reach both servers of a simulator that reports its servers under
   one address while the exporter knows it by another (simulator:8080 in the stack, localhost here).
+- the access-control override (docker-compose.web-config.yml) only adds the web config and the HTTPS
+  scrape; its make-certs.sh runs; the web config passes ``check-config`` and Prometheus' config
+  ``promtool check config``; the exporter with that web config admits Prometheus' CA, name and password.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -302,3 +308,172 @@ def test_server_addresses_reach_every_simulated_server(tmp_path: Path) -> None:
     ) + [1.0]
     cameras = series(samples, "eocortex_camera_info", target="demo")
     assert len({dict(labels)["server_id"] for labels in cameras}) == servers
+
+
+# ---- the access-control example: docker-compose.web-config.yml (docs/security.md) ----------------
+
+WEB_OVERRIDE = COMPOSE_DIR / "docker-compose.web-config.yml"
+WEB_DIR = COMPOSE_DIR / "web-config"
+
+
+def override() -> dict[str, Any]:
+    return load_yaml(WEB_OVERRIDE)
+
+
+def merged_bind_mounts(service: str, web_dir: Path = WEB_DIR) -> list[tuple[Path, str]]:
+    """The service's bind mounts with the override over the stack's (compose merges volumes by container
+    path); ``web_dir`` stands in for examples/compose/web-config."""
+    mounts = {target: source for source, target in bind_mounts(service)}
+    for volume in override()["services"].get(service, {}).get("volumes", []):
+        source, target = volume.split(":")[:2]
+        path = (COMPOSE_DIR / source).resolve()
+        if path.is_relative_to(WEB_DIR.resolve()):
+            path = web_dir / path.relative_to(WEB_DIR.resolve())
+        mounts[target] = path
+    return [(source, target) for target, source in mounts.items()]
+
+
+def merged_path(service: str, path: str, web_dir: Path = WEB_DIR) -> Path:
+    for source, target in sorted(merged_bind_mounts(service, web_dir), key=lambda m: -len(m[1])):
+        if path == target or path.startswith(target.rstrip("/") + "/"):
+            return source / path[len(target) :].lstrip("/")
+    raise AssertionError(f"{path} is not mounted into {service}")
+
+
+@pytest.fixture
+def web_dir(tmp_path: Path) -> Path:
+    """examples/compose/web-config copied, and its make-certs.sh run in the copy."""
+    if shutil.which("openssl") is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("openssl not found but CI=true")
+        pytest.skip("openssl not installed")
+    copy = tmp_path / "web-config"
+    shutil.copytree(WEB_DIR, copy)
+    result = subprocess.run(
+        ["sh", str(copy / "make-certs.sh")], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    for made in ("exporter/tls.crt", "exporter/tls.key", "prometheus/ca.crt"):
+        assert (copy / made).is_file(), made
+    return copy
+
+
+def test_web_config_override_only_adds_access_control() -> None:
+    services = override()["services"]
+    assert set(services) == {"exporter", "prometheus"} <= set(compose()["services"])
+    for service in services.values():
+        assert "ports" not in service and "image" not in service and "command" not in service
+    web_config = services["exporter"]["environment"]["EOCEXPORTER_WEB_CONFIG_FILE"]
+    assert (
+        merged_path("exporter", web_config).resolve() == (WEB_DIR / "exporter" / "web-config.yml").resolve()
+    )
+    # Prometheus gets the other config, and the CA and password beside it; the exporter's key is not in it
+    config = merged_path("prometheus", "/etc/prometheus/prometheus.yml")
+    assert config.resolve() == (WEB_DIR / "prometheus" / "prometheus.yml").resolve()
+    for source, _ in merged_bind_mounts("prometheus"):
+        assert not source.resolve().is_relative_to((WEB_DIR / "exporter").resolve())
+    job = next(j for j in load_yaml(config)["scrape_configs"] if j["job_name"] == "eocortex")
+    assert job["scheme"] == "https"
+    assert job["static_configs"] == [{"targets": ["exporter:10070"]}]
+    for key in (job["tls_config"]["ca_file"], job["basic_auth"]["password_file"]):
+        assert merged_path("prometheus", key).parent.resolve() == (WEB_DIR / "prometheus").resolve()
+    # the files make-certs.sh creates stay out of git
+    ignored = (WEB_DIR / ".gitignore").read_text(encoding="utf-8").split()
+    assert {"ca.key", "exporter/tls.key", "exporter/tls.crt", "prometheus/ca.crt"} <= set(ignored)
+
+
+def test_web_config_example_passes_check_config_and_promtool(web_dir: Path, tmp_path: Path) -> None:
+    web_config = merged_path(
+        "exporter", override()["services"]["exporter"]["environment"]["EOCEXPORTER_WEB_CONFIG_FILE"], web_dir
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "eocexporter", "check-config", "--web.config.file", str(web_config)],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "web config OK: TLS, basic auth for 1 user(s)" in result.stdout
+    promtool = promtool_path()
+    root = tmp_path / "container"
+    for source, target in merged_bind_mounts("prometheus", web_dir):
+        destination = root / target.lstrip("/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination)
+        else:
+            shutil.copy2(source, destination)
+    checked = subprocess.run(
+        [promtool, "check", "config", str(root / "etc" / "prometheus" / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "eocortex-alerts.yml" in checked.stdout + checked.stderr
+
+
+def _https_status(port: int, ca_file: Path, server_name: str, authorization: str | None) -> int:
+    """GET /metrics over TLS to 127.0.0.1, verifying the certificate for ``server_name``."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+        context.wrap_socket(raw, server_hostname=server_name) as tls,
+    ):
+        request = f"GET /metrics HTTP/1.1\r\nHost: {server_name}:{port}\r\nConnection: close\r\n"
+        if authorization:
+            request += f"Authorization: {authorization}\r\n"
+        tls.sendall((request + "\r\n").encode("ascii"))
+        status_line = tls.makefile("rb").readline().decode("ascii")
+    return int(status_line.split()[1])
+
+
+def test_prometheus_credentials_of_the_example_open_the_exporter(web_dir: Path) -> None:
+    """The exporter with the example's web config; Prometheus' CA, server name and password get in."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    web_config = web_dir / "exporter" / "web-config.yml"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "eocexporter", "run"],
+        env={
+            **env(),
+            "EOCEXPORTER_WEB_CONFIG_FILE": str(web_config),
+            "EOCEXPORTER_LISTEN": f"127.0.0.1:{port}",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+        deadline = time.monotonic() + 60
+        seen: list[str] = []
+        while not any("serving https://" in line for line in seen):
+            seen.append(lines.get(timeout=max(0.01, deadline - time.monotonic())))
+        job = next(
+            j
+            for j in load_yaml(web_dir / "prometheus" / "prometheus.yml")["scrape_configs"]
+            if j["job_name"] == "eocortex"
+        )
+        ca = web_dir / "prometheus" / Path(job["tls_config"]["ca_file"]).name
+        password = (
+            (web_dir / "prometheus" / Path(job["basic_auth"]["password_file"]).name).read_text().strip()
+        )
+        server_name = job["static_configs"][0]["targets"][0].rpartition(":")[0]
+        token = base64.b64encode(f"{job['basic_auth']['username']}:{password}".encode()).decode("ascii")
+        assert _https_status(port, ca, server_name, f"Basic {token}") == 200
+        assert _https_status(port, ca, server_name, None) == 401
+        assert _https_status(port, ca, "localhost", f"Basic {token}") == 200  # the name you use from the host
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

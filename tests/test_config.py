@@ -22,6 +22,13 @@ INVALID = {
     ),
     "invalid-duplicate-names.yml": "targets: duplicate target name shop",
     "invalid-interval.yml": "collectors.cameras.interval: expected a duration such as 15, 15s, 500ms, 5m, 1h or 7d",
+    "invalid-interval-too-short.yml": "collectors.cameras.interval: must be at least 1s",
+    "invalid-interval-infinite.yml": "collectors.licenses.interval: Input should be a finite number",
+    "invalid-timeout-over-interval.yml": "collectors.visitors: timeout (60s) must not exceed interval (30s)",
+    "invalid-request-timeout-over-deadline.yml": (
+        "targets.0.request_timeout (20s) is longer than the deadline of collectors.cameras (10s): lower it, or"
+        " raise that interval"
+    ),
     "invalid-listen.yml": "listen: expected HOST:PORT, e.g. 0.0.0.0:10070 or [::1]:10070",
     "invalid-md5-for-ad.yml": (
         "targets.0: password_encoding md5 is for internal users; Active Directory needs the plain password"
@@ -197,3 +204,12 @@ def test_bad_parquet_options_name_themselves(option: str, value: str, message: s
     with pytest.raises(ConfigError) as caught:
         load_settings(None, parquet={option: value})
     assert str(caught.value) == message
+
+
+def test_an_environment_variable_that_is_not_json_is_one_line_naming_it(monkeypatch) -> None:
+    monkeypatch.setenv("EOCEXPORTER_TARGETS", "[{name: shop}]")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None)
+    assert str(caught.value) == (
+        "EOCEXPORTER_TARGETS: not valid JSON (a list or object of options is given as JSON)"
+    )

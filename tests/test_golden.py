@@ -20,6 +20,7 @@ _VOLATILE = (
     re.compile(r"^eocortex_collector_duration_seconds\{.*"),
     re.compile(r"^eocortex_collector_last_success_timestamp_seconds\{.*"),
     re.compile(r"^eocortex_api_request_duration_seconds_(bucket|sum)\{.*"),
+    re.compile(r"^eocortex_exporter_config_last_reload_success_timestamp_seconds .*"),
 )
 # The build's versions, which change with every release and Python.
 _BUILD_INFO = re.compile(r"^eocortex_exporter_build_info\{.*")

@@ -9,7 +9,9 @@
 - the config file the chart renders (configmap.yaml, mirrored here) is accepted by the exporter;
 - static checks of the templates: balanced delimiters and blocks, every .Values path exists in values.yaml,
   every include is defined, every .Files path exists;
-- the security defaults and probes the issue asks for.
+- the security defaults and probes the issue asks for;
+- webConfig (docs/security.md): the template parts depending on it rendered statically (flag, Secret
+  mount, HTTPS / /healthz / TCP probes, the ServiceMonitor's scheme), its schema and example.
 """
 
 from __future__ import annotations
@@ -209,6 +211,15 @@ TARGET = {"name": "shop", "url": "http://eocortex.example:8080"}
         {"service": {"port": 0}},
         {"sharding": {"count": 0}},
         {"sharding": {"enabled": True}, "persistence": {"existingClaim": "one-claim-for-all-shards"}},
+        {"webConfig": {"secret": "eocexporter-web"}},
+        {"webConfig": {"existingSecret": "eocexporter-web", "tls": "yes"}},
+        {"webConfig": {"existingSecret": "Not_A_Secret_Name"}},
+        {"webConfig": {"existingSecret": "eocexporter-web", "key": "web config.yml"}},
+        {"webConfig": {"tls": True}},
+        {"webConfig": {"basicAuth": True}},
+        {"webConfig": {"existingSecret": "eocexporter-web", "clientCertificates": True}},
+        {"serviceMonitor": {"basicAuth": {"username": "prometheus", "password": "s3cret"}}},
+        {"serviceMonitor": {"basicAuth": {"username": {"name": "scrape"}}}},
     ],
     ids=lambda o: json.dumps(o)[:60],
 )
@@ -444,8 +455,9 @@ def test_security_defaults() -> None:
 
 def test_workload_probes_mounts_and_kinds() -> None:
     workload = (TEMPLATES / "deployment.yaml").read_text(encoding="utf-8")
-    assert re.search(r"livenessProbe:\s+httpGet:\s+path: /healthz\s+port: http", workload)
-    assert re.search(r"readinessProbe:\s+httpGet:\s+path: /ready\s+port: http", workload)
+    plain = render_web_config(workload, values()["webConfig"])
+    assert re.search(r"livenessProbe:\s+httpGet:\s+path: /healthz\s+port: http\s+initialDelaySeconds", plain)
+    assert re.search(r"readinessProbe:\s+httpGet:\s+path: /ready\s+port: http\s+initialDelaySeconds", plain)
     assert "kind: {{ if $statefulSet }}StatefulSet{{ else }}Deployment{{ end }}" in workload
     assert "$statefulSet := or .Values.persistence.enabled $sharded" in workload
     assert "{{ if $sharded }}{{ .Values.sharding.count }}{{ else }}1{{ end }}" in workload
@@ -471,3 +483,153 @@ def test_dashboards_and_rules_are_data_not_templates() -> None:
     assert '.Files.Glob "files/dashboards/*.json"' in dashboards
     assert "tpl" not in re.findall(r"\w+", " ".join(actions(TEMPLATES / "dashboards-configmap.yaml")))
     assert values()["dashboards"]["labels"] == {"grafana_dashboard": "1"}
+
+
+# ---- access control: webConfig (docs/security.md) ------------------------------------------------
+
+WEB_ACTION = re.compile(r"\{\{(-?)\s*(.*?)\s*(-?)\}\}", re.DOTALL)
+WEB_CONDITION = re.compile(r"(if|with) \.Values\.webConfig\.(\w+)")
+WEB_VALUE = re.compile(r"\.Values\.webConfig\.(\w+)")
+
+
+def render_web_config(text: str, web: dict[str, Any]) -> str:
+    """The template with what depends on ``.Values.webConfig`` evaluated as helm would: ``if``/``with``/
+    ``else``/``end`` on its values, ``{{ . }}`` inside such a ``with``, ``{{ .Values.webConfig.x }}``, and
+    Go's ``{{-``/``-}}`` whitespace trimming around them. Every other action is left as it is."""
+    out: list[str] = []
+    stack: list[tuple[str, bool, bool, Any]] = []  # (kind, condition, active outside, with's value)
+    active, trim_next, position = True, False, 0
+    for match in WEB_ACTION.finditer(text):
+        literal = text[position : match.start()]
+        position = match.end()
+        if trim_next:
+            literal = literal.lstrip()
+        trim_next = False
+        left, action, right = match.groups()
+        condition = WEB_CONDITION.fullmatch(action)
+        value_of = WEB_VALUE.fullmatch(action)
+        in_with = any(kind == "web" and value is not None for kind, _, _, value in stack)
+        in_web_block = bool(stack) and stack[-1][0] == "web"
+        ours = (
+            condition is not None
+            or value_of is not None
+            or (action in ("else", "end") and in_web_block)
+            or (action == "." and in_with)
+        )
+        if active:
+            out.append(literal.rstrip() if ours and left else literal)
+        if not ours:
+            if active:
+                out.append(match.group(0))
+            word = action.split(" ", 1)[0]
+            if word in ("if", "with", "range", "define", "block"):
+                stack.append(("other", True, active, None))
+            elif word == "end":
+                stack.pop()
+            continue
+        trim_next = bool(right)
+        if condition is not None:
+            value = web.get(condition.group(2))
+            stack.append(("web", bool(value), active, value if condition.group(1) == "with" else None))
+            active = active and bool(value)
+        elif action == "else":
+            _, held, outside, _ = stack[-1]
+            active = outside and not held
+        elif action == "end":
+            active = stack.pop()[2]
+        elif active and value_of is not None:
+            out.append(str(web.get(value_of.group(1), "")))
+        elif active:  # {{ . }} in a with
+            out.append(str(next(value for kind, _, _, value in reversed(stack) if kind == "web")))
+    if active:
+        out.append(text[position:].lstrip() if trim_next else text[position:])
+    return "".join(out)
+
+
+def test_the_web_config_renderer_follows_go_templates() -> None:
+    template = (
+        "a:\n  {{- if .Values.webConfig.tls }}\n  b: 1\n  {{- else }}\n  b: 2\n  {{- end }}\n"
+        "c: {{ if .Values.webConfig.basicAuth }}x{{ else }}y{{ end }}\n"
+        "{{- with .Values.webConfig.existingSecret }}\nd: {{ . }}\n{{- end }}\n"
+        "{{- if .Values.other }}e{{ end }}\n"
+    )
+    assert render_web_config(template, {"tls": True, "existingSecret": "s"}) == (
+        "a:\n  b: 1\nc: y\nd: s\n{{- if .Values.other }}e{{ end }}\n"
+    )
+    assert render_web_config(template, {"basicAuth": True, "existingSecret": ""}) == (
+        "a:\n  b: 2\nc: x\n{{- if .Values.other }}e{{ end }}\n"
+    )
+
+
+def probe(workload: str, name: str) -> str:
+    match = re.search(rf"{name}:\n(.*?)\n\s+initialDelaySeconds", workload, re.DOTALL)
+    assert match, f"no {name}"
+    return " ".join(match.group(1).split())
+
+
+@pytest.mark.parametrize(
+    ("web", "liveness", "readiness"),
+    [
+        ({}, "httpGet: path: /healthz port: http", "httpGet: path: /ready port: http"),
+        (
+            {"tls": True},
+            "httpGet: path: /healthz port: http scheme: HTTPS",
+            "httpGet: path: /ready port: http scheme: HTTPS",
+        ),
+        ({"basicAuth": True}, "httpGet: path: /healthz port: http", "httpGet: path: /healthz port: http"),
+        (
+            {"tls": True, "basicAuth": True},
+            "httpGet: path: /healthz port: http scheme: HTTPS",
+            "httpGet: path: /healthz port: http scheme: HTTPS",
+        ),
+        ({"tls": True, "clientCertificates": True}, "tcpSocket: port: http", "tcpSocket: port: http"),
+    ],
+    ids=lambda v: json.dumps(v) if isinstance(v, dict) else None,
+)
+def test_probes_follow_what_the_web_config_switches_on(
+    web: dict[str, Any], liveness: str, readiness: str
+) -> None:
+    chart_values = coalesce(values(), {"webConfig": {"existingSecret": "eocexporter-web", **web}})
+    assert errors(chart_values) == []
+    workload = render_web_config(
+        (TEMPLATES / "deployment.yaml").read_text(encoding="utf-8"), chart_values["webConfig"]
+    )
+    assert probe(workload, "livenessProbe") == liveness
+    assert probe(workload, "readinessProbe") == readiness
+
+
+def test_web_config_secret_is_mounted_and_passed_with_the_flag() -> None:
+    template = (TEMPLATES / "deployment.yaml").read_text(encoding="utf-8")
+    off = render_web_config(template, values()["webConfig"])
+    assert "web.config.file" not in off and "web-config" not in off
+    on = render_web_config(template, {"existingSecret": "eocexporter-web", "key": "web.yml"})
+    args = re.search(r"args:\n((?:\s+- .*\n)+)", on)
+    assert args, "no args"
+    last = args.group(1).splitlines()[-1].strip()
+    assert last == '- --web.config.file={{ include "eocexporter.webConfigDir" . }}/web.yml'
+    helpers = (TEMPLATES / "_helpers.tpl").read_text(encoding="utf-8")
+    assert 'define "eocexporter.webConfigDir" -}}/etc/eocexporter/web{{- end }}' in helpers
+    # the whole Secret as a directory (a subPath mount would never see the Secret change)
+    assert re.search(
+        r'- name: web-config\n\s+mountPath: \{\{ include "eocexporter.webConfigDir" \. \}\}\n\s+readOnly: true',
+        on,
+    )
+    assert re.search(
+        r"- name: web-config\n\s+secret:\n\s+secretName: eocexporter-web\n\s+defaultMode: 0440", on
+    )
+    assert not re.search(r"^\s+subPath:", on, re.MULTILINE)
+
+
+def test_service_monitor_scrapes_with_the_web_config() -> None:
+    template = (TEMPLATES / "servicemonitor.yaml").read_text(encoding="utf-8")
+    assert "scheme: https" not in render_web_config(template, {})
+    assert re.search(r"path: /metrics\n\s+scheme: https\n", render_web_config(template, {"tls": True}))
+    assert "{{- with .Values.serviceMonitor.tlsConfig }}\n      tlsConfig:" in template
+    assert "{{- with .Values.serviceMonitor.basicAuth }}\n      basicAuth:" in template
+    example = coalesce(values(), load_yaml(ROOT / "examples" / "helm" / "web-config.yaml"))
+    assert errors(example) == []
+    assert example["webConfig"]["tls"] and example["serviceMonitor"]["tlsConfig"]
+    assert example["serviceMonitor"]["basicAuth"]["password"] == {
+        "name": "eocexporter-scrape",
+        "key": "password",
+    }

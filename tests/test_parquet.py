@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -366,3 +367,31 @@ async def test_the_hour_repeated_in_autumn_is_given_up_counted_and_passed(clock,
     assert stats["object_counts"].fetch_errors == 0
     assert stats["object_counts"].backlog == dict.fromkeys(stats["object_counts"].backlog, 0)
     assert stats["visitor_reports"].skipped_intervals == 0
+
+
+async def test_a_failing_write_is_logged_once_until_it_works_again(
+    sim, clock, exporter_factory, tmp_path, caplog
+) -> None:
+    root = tmp_path / "root"
+    root.write_text("a file where the root directory should be")  # every write fails: Not a directory
+    clock.set(DAY_START + timedelta(minutes=17))
+    exporter = exporter_factory(parquet_settings(sim, root))
+    assert await exporter.collect_once()
+    caplog.set_level(logging.DEBUG, logger="eocexporter.parquet.sink")
+    for _ in range(5):  # five passes, as the sink retries every check_every
+        await exporter.write_parquet_once()
+    servers = len(sim.installation.servers)
+    # One line per thing that fails: each report dataset per server, each snapshot dataset.
+    keys = 2 * servers + 2
+    errors = [record.message for record in caplog.records if record.levelno >= logging.ERROR]
+    assert len(errors) == keys, errors
+    assert all("Not a directory" in message for message in errors)
+    stats = exporter.sink.stats("eoc")
+    assert sum(dataset.write_errors for dataset in stats.values()) >= 5 * keys  # every retry counted
+    caplog.clear()
+    root.unlink()
+    clock.set(DAY_START + timedelta(minutes=20))
+    await exporter.write_parquet_once()
+    again = [record.message for record in caplog.records if "writing again" in record.message]
+    assert len(again) == keys, again
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

@@ -34,7 +34,7 @@ def write_config(path: Path, main_url: str, root: Path, port: int) -> None:
 listen: 127.0.0.1:{port}
 log_level: warning
 targets:
-  - {{name: eoc, url: "{main_url}", timezone: {TIMEZONE}}}
+  - {{name: eoc, url: "{main_url}", timezone: {TIMEZONE}, request_timeout: 2s}}
 collectors:
   cameras: {{interval: 2s}}
   object_counting: {{interval: 2s}}

@@ -113,11 +113,39 @@ def test_a_document_that_is_not_a_list_is_an_error_not_an_empty_list(document) -
         parse_status(document, CAMERA)
 
 
-def test_an_empty_object_where_a_list_is_expected_is_an_empty_list() -> None:
-    # current_counters of a server with nothing configured
+def test_an_empty_object_is_an_empty_list_only_where_the_api_answers_so() -> None:
+    # Object counting of a server with nothing configured answers {} (Q37: an object or an array).
     assert parse_counters({}).value == []
     assert parse_object_report({}).value == []
-    assert parse_channels({}, "s1").value == []
+    # Elsewhere {} is not the document: read as "no cameras" it would empty the server silently.
+    with pytest.raises(PayloadError, match="expected a list, got an empty object"):
+        parse_channels({}, "s1")
+    with pytest.raises(PayloadError, match="expected a list, got an empty object"):
+        parse_servers({})
+
+
+@pytest.mark.parametrize("parse", [parse_status, parse_license])
+def test_an_object_with_none_of_the_fields_is_not_the_document(parse) -> None:
+    for document in ({}, {"Unexpected": 1}):
+        with pytest.raises(PayloadError, match="got one with none of them"):
+            parse(document, "x")
+
+
+def test_an_installation_without_any_server_is_not_an_installation() -> None:
+    with pytest.raises(PayloadError, match="no server listed"):
+        parse_servers([])
+
+
+def test_a_repeated_item_is_read_once_and_noted() -> None:
+    camera = {"Id": CAMERA, "Name": "Gate"}
+    parsed = parse_channels([camera, {**camera, "Name": "Gate again"}, camera], "s1")
+    assert [item.name for item in parsed.value] == ["Gate"]
+    assert parsed.problems == (f"camera {CAMERA} repeated, skipped",) * 2
+    line = {"Id": "l1", "Name": "Line", "StartCounts": {"Person": 1}, "TotalCounts": {"Person": 2}}
+    report = parse_object_report([{"Id": CAMERA, "Zones": [line, line]}, {"Id": CAMERA, "Zones": [line]}])
+    assert len(report.value) == 1 and len(report.problems) == 2
+    rows = parse_visitor_report({"Report": [{"ChannelId": CAMERA, "TotalVisitors": 1}] * 3}, [CAMERA])
+    assert len(rows.value[0]) == 1 and len(rows.problems) == 2
 
 
 def test_servers_example_without_people_counter_key() -> None:

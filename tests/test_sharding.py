@@ -12,7 +12,7 @@ from eocexporter.config import ConfigError, load_settings
 from eocexporter.simulator import running_simulator
 
 # Series about the exporter's own work: every replica has its own.
-_SELF = ("eocortex_api_", "eocortex_collector_", "eocortex_exporter_build_info")
+_SELF = ("eocortex_api_", "eocortex_collector_", "eocortex_exporter_")
 
 
 def identities(body: bytes) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
@@ -89,8 +89,13 @@ async def test_probe_returns_one_targets_series(clock, exporter_factory, serve) 
                 assert response.status == 404
             async with http.get(f"{base}/probe") as response:
                 assert response.status == 400
+    # The target's series, and the exporter's own that belong to no target (build, configuration reload).
     expected = {
-        key for key in everything if ("target", "two") in key[1] or key[0] == "eocortex_exporter_build_info"
+        key
+        for key in everything
+        if ("target", "two") in key[1]
+        or (key[0].startswith("eocortex_exporter_") and not key[1])
+        or key[0] == "eocortex_exporter_build_info"
     }
     assert probed == expected
     assert exporter.version == version  # probing renders from the cache; it never triggers a collection

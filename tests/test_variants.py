@@ -14,6 +14,7 @@ _VOLATILE_PREFIXES = (
     "eocortex_api_",
     "eocortex_collector_duration_seconds",
     "eocortex_collector_last_success_timestamp_seconds",
+    "eocortex_exporter_config_last_reload_success_timestamp_seconds",
 )
 
 

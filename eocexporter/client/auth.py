@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import quote, quote_plus
 
 from eocexporter.options import TargetConfig
 
@@ -27,6 +28,20 @@ class Credentials:
 
     def __repr__(self) -> str:
         return "Credentials(<secret>)"
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every form in which these credentials could come back in a server's error message (a message
+        that quotes the request): the password parameter and the Authorization token, as sent and
+        percent-encoded, hex in either case. Longest first, so no form is left half replaced."""
+        values = [self.params.get("password", "")]
+        for name, value in self.headers.items():
+            if name.lower() == "authorization":
+                values.append(value.partition(" ")[2])
+        forms = set()
+        for value in filter(None, values):
+            for form in (value, quote(value, safe=""), quote_plus(value), value.lower(), value.upper()):
+                forms.add(form)
+        return tuple(sorted(forms, key=len, reverse=True))
 
 
 def credentials_for(target: TargetConfig) -> Credentials:

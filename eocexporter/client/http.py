@@ -13,7 +13,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -22,6 +22,7 @@ from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
 from eocexporter.client.stats import ApiStatsRecorder
 from eocexporter.client.support import EndpointSupport
+from eocexporter.client.text import may_hold_surrogates, repaired, safe_text
 from eocexporter.options import TargetConfig
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class EocortexClient:
         self.stats = stats or ApiStatsRecorder()
         self.support = EndpointSupport()
         self._credentials = credentials_for(target)
+        self._secrets = self._credentials.secrets()
         self._semaphore = asyncio.Semaphore(target.max_concurrency)
         self._session: aiohttp.ClientSession | None = None
         self._rng = random.Random()
@@ -126,14 +128,26 @@ class EocortexClient:
                 raise ApiUnavailable(endpoint, f"request failed ({type(exc).__name__})") from None
             self.stats.request(endpoint, str(status), time.perf_counter() - started)
         if status in _RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {status}" + _detail_suffix(body))
+            raise _Retryable(f"HTTP {status}" + _detail_suffix(body, self._secrets))
         if status >= 300:
-            raise http_error(endpoint, status, _error_detail(body))
+            raise http_error(endpoint, status, _error_detail(body, self._secrets))
         try:
-            return json.loads(body)
+            document = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             self.stats.parse_error(endpoint)
             raise ApiParseError(endpoint, f"response is not valid JSON ({len(body)} bytes)") from None
+        if may_hold_surrogates(body):
+            document, repairs = repaired(document)
+            for _ in range(repairs):
+                self.stats.parse_error(endpoint)
+            if repairs:
+                log.debug(
+                    "target %s: %s: %d string(s) with a lone surrogate repaired",
+                    self.target.name,
+                    endpoint,
+                    repairs,
+                )
+        return document
 
     def record_parse_error(self, endpoint: str) -> None:
         self.stats.parse_error(endpoint)
@@ -152,19 +166,23 @@ def _ssl_setting(target: TargetConfig) -> ssl.SSLContext | bool:
     return context
 
 
-def _error_detail(body: bytes) -> str | None:
-    """The ``ErrorMessage`` of an error body, when there is one (errors are only "usually" JSON, Q48)."""
+def _error_detail(body: bytes, secrets: Sequence[str]) -> str | None:
+    """The ``ErrorMessage`` of an error body, when there is one (errors are only "usually" JSON, Q48),
+    without any form of the credentials: a server that quotes the request in its message would otherwise
+    put the password parameter or the Authorization token into logs and the status page."""
     try:
         message = json.loads(body).get("ErrorMessage")
     except (ValueError, UnicodeDecodeError, AttributeError):
         return None
     if not isinstance(message, str):
         return None
-    return " ".join(message.split())[:_MAX_ERROR_DETAIL]
+    for secret in secrets:
+        message = message.replace(secret, "<secret>")
+    return safe_text(" ".join(message.split())[:_MAX_ERROR_DETAIL])
 
 
-def _detail_suffix(body: bytes) -> str:
-    detail = _error_detail(body)
+def _detail_suffix(body: bytes, secrets: Sequence[str]) -> str:
+    detail = _error_detail(body, secrets)
     return f" ({detail})" if detail else ""
 
 

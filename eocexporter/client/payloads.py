@@ -9,9 +9,11 @@ stays with the smallest unit that holds it:
 - a field of the wrong type is ``None`` too, and a problem;
 - an item of a list (a server, a camera, a zone, a report row, a licence module) without its id, or not
   an object at all, is skipped, and a problem;
-- only a document that is not what the endpoint returns at all raises :class:`PayloadError`: ``null``
-  or a string where a list or an object is expected. ``{}`` where a list is expected is an empty list
-  (``current_counters`` of a server with nothing configured).
+- an item listed twice (the same server, camera, zone or report row) is read once, and a problem;
+- only a document that is not what the endpoint returns at all raises :class:`PayloadError`: ``null``,
+  text or a number where a list or an object is expected, an object with none of the endpoint's fields,
+  ``{}`` where a list is expected (except from object counting, which answers so when nothing is
+  configured, Q37), and a ``configure/servers`` that lists no server at all.
 
 Also read as the API prints them: ``"true"``/``"false"`` strings as booleans (Q15), numbers printed as
 ints (Q42) or as numeric strings, an object where an array of objects is expected (Q37), camera states
@@ -203,19 +205,47 @@ def _items(value: Any, where: str, problems: list[str]) -> Iterator[tuple[str, d
             problems.append(f"{where}[{index}]: expected an object, got {_kind(item)}")
 
 
-def _document(payload: Any) -> dict[str, Any]:
+def _document(payload: Any, fields: frozenset[str]) -> dict[str, Any]:
+    """The top-level object of an endpoint that returns one. ``null``, a list, text, or an object with
+    none of the endpoint's ``fields`` (``{}`` included) is not that document: read as "every field
+    missing", it would empty the server's data with nothing counted."""
     if not isinstance(payload, dict):
         raise PayloadError(f"expected an object, got {_kind(payload) if payload is not None else 'null'}")
+    if not fields & payload.keys():
+        raise PayloadError(
+            f"expected an object with {', '.join(sorted(fields)[:3])}..., got one with none of them"
+        )
     return payload
 
 
-def _each(payload: Any, problems: list[str]) -> Iterator[tuple[str, _Fields]]:
+def _each(
+    payload: Any, problems: list[str], *, empty_object_is_empty: bool = False
+) -> Iterator[tuple[str, _Fields]]:
     """The objects of a top-level list, each with its field reader. Anything but a list or an object is
-    not the document the endpoint returns: ``null`` is not an empty list."""
+    not the document the endpoint returns: ``null`` is not an empty list, and neither is ``{}`` unless the
+    endpoint is known to answer so when nothing is configured (object counting, Q37)."""
     if not isinstance(payload, (list, dict)):
         raise PayloadError(f"expected a list, got {_kind(payload) if payload is not None else 'null'}")
+    if payload == {} and not empty_object_is_empty:
+        raise PayloadError("expected a list, got an empty object")
     for where, item in _items(payload, "", problems):
         yield where, _Fields(item, where, problems)
+
+
+class _Repeats:
+    """Items already read, by key: a repeated one is skipped and noted (a camera listed twice would be
+    two rows in Parquet and one series twice)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self._seen: set[object] = set()
+        self._problems = problems
+
+    def repeated(self, key: object, what: str) -> bool:
+        if key in self._seen:
+            self._problems.append(f"{what} repeated, skipped")
+            return True
+        self._seen.add(key)
+        return False
 
 
 # ---- configure/servers, api/channels ------------------------------------------------------------------
@@ -225,11 +255,14 @@ def parse_servers(payload: Any) -> Parsed[list[model.Server]]:
     """``configure/servers``: an array of servers (one object tolerated)."""
     problems: list[str] = []
     servers = []
+    repeats = _Repeats(problems)
     for _, fields in _each(payload, problems):
         try:
             server_id = fields.identifier("Id")
         except _SkipItem as exc:
             problems.append(f"server skipped: {exc}")
+            continue
+        if repeats.repeated(server_id, f"server {server_id}"):
             continue
         servers.append(
             model.Server(
@@ -242,6 +275,9 @@ def parse_servers(payload: Any) -> Parsed[list[model.Server]]:
                 license_used=_present(fields.counts("UsedLicParams")),
             )
         )
+    if not servers:
+        # The main server answering lists at least itself: an empty list is no installation at all.
+        raise PayloadError("no server listed, not even the main one")
     return Parsed(servers, tuple(problems))
 
 
@@ -249,11 +285,14 @@ def parse_channels(payload: Any, server_id: str) -> Parsed[list[model.Camera]]:
     """``api/channels`` of one server: the cameras it serves (its own, and others' it stands in for)."""
     problems: list[str] = []
     cameras = []
+    repeats = _Repeats(problems)
     for where, fields in _each(payload, problems):
         try:
             camera_id = fields.identifier("Id")
         except _SkipItem as exc:
             problems.append(f"camera skipped: {exc}")
+            continue
+        if repeats.repeated(camera_id, f"camera {camera_id}"):
             continue
         bindings = fields.raw("ServerBindingsSettings")
         owner = reserve = None
@@ -287,10 +326,15 @@ def normalise_state(value: str | None) -> str | None:
     return _STATES_BY_FOLDED.get(stripped.casefold(), stripped)
 
 
+_STATUS_FIELDS = frozenset(
+    {"Id", "Status", "AltEnabled", "ReceiveVideoMbps", "ReceiveAltVideoMbps", "WriteVideoMbps"}
+)
+
+
 def parse_status(payload: Any, camera_id: str) -> Parsed[model.CameraStatus]:
     """``api/channels/{id}/status``."""
     problems: list[str] = []
-    fields = _Fields(_document(payload), "", problems)
+    fields = _Fields(_document(payload, _STATUS_FIELDS), "", problems)
     status = model.CameraStatus(
         camera_id=camera_id,
         status=normalise_state(fields.text("Status")),
@@ -302,11 +346,14 @@ def parse_status(payload: Any, camera_id: str) -> Parsed[model.CameraStatus]:
     return Parsed(status, tuple(problems))
 
 
+_CHANNEL_FIELDS = frozenset({"Id", "Name", "ArchiveSettings", "ServerBindingsSettings", "ConnectionSettings"})
+
+
 def parse_archiving(payload: Any, camera_id: str) -> Parsed[model.CameraArchiving]:
     """``ArchiveSettings`` of ``configure/channels/{id}`` (L1105-1161). ``ArchivingDisabled`` is described
     as "archiving is enabled" (L1107, Q22); we read the name, which the example's values agree with."""
     problems: list[str] = []
-    settings = _document(payload).get("ArchiveSettings")
+    settings = _document(payload, _CHANNEL_FIELDS).get("ArchiveSettings")
     if settings is not None and not isinstance(settings, dict):
         problems.append(f"ArchiveSettings: expected an object, got {_kind(settings)}")
     fields = _Fields(settings if isinstance(settings, dict) else {}, "ArchiveSettings.", problems)
@@ -321,11 +368,16 @@ def parse_archiving(payload: Any, camera_id: str) -> Parsed[model.CameraArchivin
 # ---- webapi/license -----------------------------------------------------------------------------------
 
 
+_LICENSE_FIELDS = frozenset(
+    {"ProductType", "IsTimeLimited", "TimeLimit", "NonRegistratorChannels", "Language"}
+)
+
+
 def parse_license(payload: Any, server_id: str, server_zone: tzinfo = UTC) -> Parsed[model.License]:
     """``webapi/license``: feature flags, and every ``{OnServer, Used, Total}`` object by its key.
     ``server_zone`` reads a ``TimeLimit`` printed as ``dd.MM.yyyy HH:mm:ss`` (server-local)."""
     problems: list[str] = []
-    document = _document(payload)
+    document = _document(payload, _LICENSE_FIELDS)
     fields = _Fields(document, "", problems)
     features: dict[str, bool] = {}
     modules: dict[str, model.ModuleLicense] = {}
@@ -363,7 +415,8 @@ def parse_counters(payload: Any) -> Parsed[list[model.CountingZone]]:
     """``api/objects_counting/current_counters``: one camera object or an array of them (Q37)."""
     problems: list[str] = []
     zones = []
-    for _, camera in _each(payload, problems):
+    repeats = _Repeats(problems)
+    for _, camera in _each(payload, problems, empty_object_is_empty=True):
         try:
             camera_id = camera.identifier("Id")
         except _SkipItem as exc:
@@ -375,6 +428,8 @@ def parse_counters(payload: Any) -> Parsed[list[model.CountingZone]]:
                 zone_id = fields.identifier("Id")
             except _SkipItem as exc:
                 problems.append(f"zone skipped: {exc}")
+                continue
+            if repeats.repeated((camera_id, zone_id), f"camera {camera_id} zone {zone_id}"):
                 continue
             zones.append(
                 model.CountingZone(
@@ -392,7 +447,8 @@ def parse_object_report(payload: Any) -> Parsed[list[model.LineReport]]:
     """``api/objects_counting/report``: lines only (L6829), one camera object or an array of them (Q37)."""
     problems: list[str] = []
     lines = []
-    for _, camera in _each(payload, problems):
+    repeats = _Repeats(problems)
+    for _, camera in _each(payload, problems, empty_object_is_empty=True):
         try:
             camera_id = camera.identifier("Id")
         except _SkipItem as exc:
@@ -404,6 +460,8 @@ def parse_object_report(payload: Any) -> Parsed[list[model.LineReport]]:
                 zone_id = fields.identifier("Id")
             except _SkipItem as exc:
                 problems.append(f"line skipped: {exc}")
+                continue
+            if repeats.repeated((camera_id, zone_id), f"camera {camera_id} line {zone_id}"):
                 continue
             lines.append(
                 model.LineReport(
@@ -430,8 +488,9 @@ def parse_visitor_report(payload: Any, asked: Iterable[str]) -> Parsed[tuple[lis
     """
     asked = list(asked)
     problems: list[str] = []
-    report = _Fields(_document(payload), "", problems)
+    report = _Fields(_document(payload, frozenset({"Report"})), "", problems)
     rows, unattributed = [], 0
+    repeats = _Repeats(problems)
     for where, row in report.objects("Report"):
         fields = _Fields(row, where, problems)
         camera_id = fields.optional_id("ChannelId")
@@ -440,6 +499,8 @@ def parse_visitor_report(payload: Any, asked: Iterable[str]) -> Parsed[tuple[lis
                 unattributed += 1
                 continue
             camera_id = asked[0]
+        if repeats.repeated(camera_id, f"row of camera {camera_id}"):
+            continue
         rows.append(
             model.VisitorCounts(
                 camera_id=camera_id,

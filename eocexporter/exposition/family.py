@@ -87,6 +87,13 @@ class SeriesSet:
     def add_histogram(self, family: Family, labels: tuple[str, ...], data: HistogramData) -> None:
         self._series[family].setdefault(labels, data)
 
+    def merge(self, other: SeriesSet) -> None:
+        """Add ``other``'s series (of the same families); as with :meth:`add`, the first value wins."""
+        for family, by_labels in other._series.items():
+            into = self._series[family]
+            for labels, value in by_labels.items():
+                into.setdefault(labels, value)
+
     def items(self) -> Iterator[tuple[Family, Mapping[tuple[str, ...], float | HistogramData]]]:
         """Every family in catalogue order with its series: floats, or HistogramData for a histogram."""
         return iter(self._series.items())

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
-from eocexporter.exposition.family import Family, SeriesSet, bool_value, gauge
-from eocexporter.snapshot import TargetSnapshot
+from eocexporter.exposition.family import Family, SeriesSet, bool_value, counter, gauge
+from eocexporter.snapshot import ExporterSnapshot, TargetSnapshot
 
 BUILD_INFO = gauge(
     "eocortex_exporter_build_info",
     "Always 1; labels carry the exporter's version and the Python version it runs on.",
     ("version", "python_version"),
+)
+RENDER_FAILURES = counter(
+    "eocortex_exporter_render_failures",
+    "Renderings of the exposition that left a part of a target's series out because it could not be"
+    " rendered (part: health, topology, a collector, parquet; target and part empty when nothing could"
+    " be rendered and the previous exposition stayed). Each is logged.",
+    ("target", "part"),
+)
+CONFIG_RELOAD_SUCCESSFUL = gauge(
+    "eocortex_exporter_config_last_reload_successful",
+    "1 if the last reload of the configuration (SIGHUP or POST /-/reload) succeeded, or none was tried; 0 if"
+    " it failed and the exporter runs on the configuration it had.",
+    (),
+)
+CONFIG_RELOAD_TIMESTAMP = gauge(
+    "eocortex_exporter_config_last_reload_success_timestamp_seconds",
+    "Unix time of the last successful configuration load (the start, or a reload).",
+    (),
 )
 UP = gauge(
     "eocortex_up",
@@ -93,6 +111,9 @@ ENDPOINT_REFUSED_CAMERAS = gauge(
 
 FAMILIES = (
     BUILD_INFO,
+    RENDER_FAILURES,
+    CONFIG_RELOAD_SUCCESSFUL,
+    CONFIG_RELOAD_TIMESTAMP,
     UP,
     CONFIGURE_ACCESS,
     SERVER_UP,
@@ -108,8 +129,13 @@ FAMILIES = (
 )
 
 
-def render_build(series: SeriesSet, version: str, python_version: str) -> None:
-    series.add(BUILD_INFO, (version, python_version), 1)
+def render_exporter(series: SeriesSet, snapshot: ExporterSnapshot) -> None:
+    series.add(BUILD_INFO, (snapshot.version, snapshot.python_version), 1)
+    for (target, part), count in sorted(snapshot.render_failures.items()):
+        series.add(RENDER_FAILURES, (target, part), count)
+    if snapshot.reload is not None:
+        series.add(CONFIG_RELOAD_SUCCESSFUL, (), bool_value(snapshot.reload.successful))
+        series.add(CONFIG_RELOAD_TIMESTAMP, (), snapshot.reload.success_timestamp)
 
 
 def render(series: SeriesSet, snapshot: TargetSnapshot) -> None:

@@ -39,6 +39,9 @@ class SectionRenderer(Protocol[S]):
     """What the renderer needs of a collector's registry entry."""
 
     @property
+    def name(self) -> str: ...
+
+    @property
     def section(self) -> type[S]: ...
 
     @property
@@ -49,12 +52,22 @@ class SectionRenderer(Protocol[S]):
 
 
 @dataclass(frozen=True, slots=True)
+class RenderFailure:
+    """A part of one target's series that could not be rendered, and was left out."""
+
+    target: str
+    part: str  # "health", "topology", a collector's name, or "parquet"
+    error: BaseException
+
+
+@dataclass(frozen=True, slots=True)
 class Exposition:
     """One rendered snapshot, ready to serve as is."""
 
     body: bytes
     gzipped: bytes  # gzip of body, for a scraper that sends Accept-Encoding: gzip
     content_type: str = CONTENT_TYPE
+    failures: tuple[RenderFailure, ...] = ()  # parts left out of this rendering
 
 
 def catalogue(collectors: Sequence[SectionRenderer[object]]) -> tuple[Family, ...]:
@@ -69,7 +82,7 @@ def catalogue(collectors: Sequence[SectionRenderer[object]]) -> tuple[Family, ..
 
 def collect_series(snapshot: ExporterSnapshot, collectors: Sequence[SectionRenderer[object]]) -> SeriesSet:
     series = SeriesSet(catalogue(collectors))
-    health.render_build(series, snapshot.version, snapshot.python_version)
+    health.render_exporter(series, snapshot)
     for target in sorted(snapshot.targets, key=lambda target: target.target):
         health.render(series, target)
         topology.render(series, target)
@@ -97,6 +110,49 @@ def compress(body: bytes) -> bytes:
 
 
 def build_exposition(snapshot: ExporterSnapshot, collectors: Sequence[SectionRenderer[object]]) -> Exposition:
-    """Render ``snapshot`` and gzip it once; the HTTP server serves either without further work."""
-    body = render(snapshot, collectors)
-    return Exposition(body=body, gzipped=compress(body), content_type=CONTENT_TYPE)
+    """Render ``snapshot`` and gzip it once; the HTTP server serves either without further work.
+
+    A part that cannot be rendered (a bug, or a value no parser should have let through) never freezes
+    the rest: the snapshot is then rendered part by part, each part that fails is left out, and the
+    failures are returned with the exposition for the exporter to count and log."""
+    try:
+        body, failures = render(snapshot, collectors), ()
+    except Exception:
+        body, failures = _render_part_by_part(snapshot, collectors)
+    return Exposition(body=body, gzipped=compress(body), content_type=CONTENT_TYPE, failures=failures)
+
+
+def _render_part_by_part(
+    snapshot: ExporterSnapshot, collectors: Sequence[SectionRenderer[object]]
+) -> tuple[bytes, tuple[RenderFailure, ...]]:
+    """The slow path, taken only after a failure: each (target, part) into its own series, encoded on
+    its own to prove it can be, and kept only if both worked."""
+    families = catalogue(collectors)
+    series = SeriesSet(families)
+    health.render_exporter(series, snapshot)
+    failures = []
+    for target in sorted(snapshot.targets, key=lambda target: target.target):
+        parts: list[tuple[str, Callable[[SeriesSet], None]]] = [
+            ("health", lambda into, target=target: health.render(into, target)),
+            ("topology", lambda into, target=target: topology.render(into, target)),
+            *(
+                (
+                    collector.name,
+                    lambda into, target=target, collector=collector: collector.render(
+                        into, target.target, target.sections.of(collector.section)
+                    ),
+                )
+                for collector in collectors
+            ),
+            ("parquet", lambda into, target=target: parquet_sink.render(into, target.target, target.parquet)),
+        ]
+        for part, render_part in parts:
+            scratch = SeriesSet(families)
+            try:
+                render_part(scratch)
+                encode(scratch)
+            except Exception as exc:
+                failures.append(RenderFailure(target.target, part, exc))
+                continue
+            series.merge(scratch)
+    return encode(series), tuple(failures)

@@ -142,16 +142,27 @@ class ParquetSink:
     async def _catch_up(
         self, target: TargetSnapshot, dataset: str, fetch: IntervalFetch, server_id: str
     ) -> None:
+        try:
+            await self._catch_up_unguarded(target, dataset, fetch, server_id)
+        except Exception as exc:
+            # A bug, or a row no parser should have let through: counted and logged, and the other
+            # servers, datasets and targets of the pass go on. The interval is tried again next pass.
+            key = f"{target.target}:{dataset}:{server_id}"
+            self._write_failed(key, self._counters_for(target.target, dataset), exc)
+
+    async def _catch_up_unguarded(
+        self, target: TargetSnapshot, dataset: str, fetch: IntervalFetch, server_id: str
+    ) -> None:
         name = target.target
         counters = self._counters_for(name, dataset)
         zone, length = target.timezone, self.config.report_interval
         now = self.now()
         due_end = last_closed_end(now, length, zone, self.config.grace)
+        key = f"{name}:{dataset}:{server_id}"
         try:
             checkpoint = await self._checkpoint(name, dataset, server_id)
         except StoreError as exc:
-            counters.write_errors += 1
-            self._failures.failed(f"{name}:{dataset}:{server_id}", f"parquet: {exc}", logging.ERROR)
+            self._write_failed(key, counters, exc)
             return
         if checkpoint is None:
             # First start: the last closed interval, or every interval that began within initial_catch_up.
@@ -178,12 +189,10 @@ class ParquetSink:
             try:
                 await asyncio.to_thread(self.store.write_checkpoint, name, dataset, server_id, oldest)
             except StoreError as exc:
-                counters.write_errors += 1
-                self._failures.failed(f"{name}:{dataset}:{server_id}", f"parquet: {exc}", logging.ERROR)
+                self._write_failed(key, counters, exc)
                 return
         due = list(intervals_between(start, due_end, length, zone))
         counters.backlog[server_id] = len(due)
-        key = f"{name}:{dataset}:{server_id}"
         for interval in due:
             try:
                 table: pa.Table | None = await fetch(name, server_id, interval)
@@ -209,8 +218,7 @@ class ParquetSink:
             try:
                 await asyncio.to_thread(self._write_interval, name, dataset, server_id, interval, table)
             except StoreError as exc:
-                counters.write_errors += 1
-                self._failures.failed(key, f"parquet: {exc}", logging.ERROR)
+                self._write_failed(key, counters, exc)
                 return
             self._checkpoints[(name, dataset, server_id)] = interval.end
             rows = table.num_rows if table is not None else 0
@@ -267,13 +275,12 @@ class ParquetSink:
             # One file per server, like the report datasets: shards that poll different servers of one
             # target never write the same file.
             for server_id, section in sorted(sections.items()):
-                table = build(name, slot, {server_id: section})
                 file_name = snapshot_file_name(dataset, name, server_id, slot)
                 try:
+                    table = build(name, slot, {server_id: section})
                     await asyncio.to_thread(self.store.write, dataset, slot.date(), file_name, table)
-                except StoreError as exc:
-                    counters.write_errors += 1
-                    self._failures.failed(f"{name}:{dataset}", f"parquet: {exc}", logging.ERROR)
+                except Exception as exc:
+                    self._write_failed(f"{name}:{dataset}", counters, exc)
                     written = False
                     continue
                 counters.rows_written += table.num_rows
@@ -286,6 +293,16 @@ class ParquetSink:
                 self._last_slot[(name, dataset)] = slot
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    def _write_failed(self, key: str, counters: _Counters, exc: Exception) -> None:
+        """Count a failed write; log it when writing starts failing or its cause changes, not on every
+        retry (the same full disk for every file is one line; "writing again" ends it)."""
+        counters.write_errors += 1
+        if isinstance(exc, StoreError):
+            self._failures.failed(key, f"parquet: {exc}", logging.ERROR, cause=exc.reason)
+        else:
+            what = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            self._failures.failed(key, f"parquet: {key}: cannot write: {what}", logging.ERROR, cause=what)
 
     def _counters_for(self, target: str, dataset: str) -> _Counters:
         return self._counters.setdefault((target, dataset), _Counters())

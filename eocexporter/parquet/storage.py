@@ -37,6 +37,10 @@ COVERS_KEY = b"eocexporter.covers"  # in a compacted file: the names of the file
 class StoreError(Exception):
     """A write or read that failed; the message is one line naming the file and the cause."""
 
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # the cause alone ("No space left on device"), for logging a failure once
+
 
 @dataclass(frozen=True, slots=True)
 class StoredFile:
@@ -86,7 +90,7 @@ class ParquetStore:
             else:
                 pq.write_table(table, path, filesystem=self.fs, **_write_options(dataset))
         except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot write {self.relative(path)}: {_reason(exc)}") from None
+            raise _store_error(f"cannot write {self.relative(path)}", exc) from None
         return path
 
     def list(self, dataset: str, day: date | None = None) -> list[StoredFile]:
@@ -96,7 +100,7 @@ class ParquetStore:
         try:
             infos = self.fs.get_file_info(selector)
         except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot list {self.relative(directory)}: {_reason(exc)}") from None
+            raise _store_error(f"cannot list {self.relative(directory)}", exc) from None
         return sorted(
             (
                 StoredFile(info.path, info.base_name)
@@ -120,7 +124,7 @@ class ParquetStore:
         try:
             return pq.read_table(path, filesystem=self.fs)
         except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot read {self.relative(path)}: {_reason(exc)}") from None
+            raise _store_error(f"cannot read {self.relative(path)}", exc) from None
 
     def covers(self, path: str) -> list[str]:
         """Names of the files a compacted file replaced (empty for any other file)."""
@@ -134,7 +138,7 @@ class ParquetStore:
         except FileNotFoundError:
             pass
         except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot delete {self.relative(path)}: {_reason(exc)}") from None
+            raise _store_error(f"cannot delete {self.relative(path)}", exc) from None
 
     def remove_leftovers(self) -> int:
         """Delete temporary files a crash left behind; returns how many."""
@@ -161,7 +165,7 @@ class ParquetStore:
         except FileNotFoundError:
             return None
         except (OSError, pa.ArrowException, ValueError) as exc:
-            raise StoreError(f"cannot read checkpoint {self.relative(path)}: {_reason(exc)}") from None
+            raise _store_error(f"cannot read checkpoint {self.relative(path)}", exc) from None
         return datetime.fromisoformat(data["last_interval_end"]).astimezone(UTC)
 
     def write_checkpoint(self, target: str, dataset: str, server_id: str, last_end: datetime) -> None:
@@ -176,7 +180,7 @@ class ParquetStore:
                 with self.fs.open_output_stream(path) as stream:
                     stream.write(body)
         except (OSError, pa.ArrowException) as exc:
-            raise StoreError(f"cannot write checkpoint {self.relative(path)}: {_reason(exc)}") from None
+            raise _store_error(f"cannot write checkpoint {self.relative(path)}", exc) from None
 
 
 def _write_options(dataset: str) -> dict[str, object]:
@@ -210,6 +214,11 @@ def _fsync(path: str) -> None:
 def _remove_quietly(path: str) -> None:
     with contextlib.suppress(OSError):
         os.remove(path)
+
+
+def _store_error(what: str, exc: BaseException) -> StoreError:
+    reason = _reason(exc)
+    return StoreError(f"{what}: {reason}", reason)
 
 
 def _reason(exc: BaseException) -> str:

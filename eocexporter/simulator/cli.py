@@ -98,6 +98,9 @@ async def serve_forever(
             handled.append(signum)
         except (NotImplementedError, RuntimeError):
             pass  # not the main thread, or not supported here: rely on `stop`
+    # Said once the signal handlers are in place: a SIGTERM from now on ends the process cleanly, at the
+    # latest when the build (seconds at the largest size allowed) is done.
+    print(f"building {config.cameras:,} camera(s) on {config.servers} server(s)", file=sys.stderr, flush=True)
     try:
         async with running_simulator(config) as simulator:
             if setup is not None:

@@ -11,6 +11,11 @@ from .clock import Clock
 from .variants import PROFILES, Variants
 
 DEFAULT_PORT = 8080
+# Bounds that keep the model in memory and its build within seconds (100,000 cameras: ~4 s, ~190 MB), so a
+# typo cannot grow the process to gigabytes or keep it building past a SIGTERM; beyond the largest
+# installation the exporter is benchmarked against (docs/benchmarks.md).
+MAX_CAMERAS = 100_000
+MAX_SERVERS = 100
 
 
 @dataclass(frozen=True)
@@ -53,10 +58,10 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {list(PROFILES)}, not {self.profile!r}")
-        if self.servers < 1:
-            raise ValueError("servers must be at least 1")
-        if self.cameras < 0:
-            raise ValueError("cameras must not be negative")
+        if not 1 <= self.servers <= MAX_SERVERS:
+            raise ValueError(f"servers must be 1 to {MAX_SERVERS}")
+        if not 0 <= self.cameras <= MAX_CAMERAS:
+            raise ValueError(f"cameras must be 0 to {MAX_CAMERAS:,}")
         if not 0 <= self.port <= 65535 or (self.port and self.port + self.servers - 1 > 65535):
             raise ValueError("port out of range")
         if self.counter_reset_hours < 0:

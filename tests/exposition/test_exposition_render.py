@@ -50,6 +50,7 @@ from eocexporter.model import (
 from eocexporter.registry import catalogue
 from eocexporter.snapshot import (
     ApiStats,
+    ConfigReload,
     ExporterSnapshot,
     HistogramData,
     ParquetDatasetStats,
@@ -64,9 +65,9 @@ CATALOGUE = catalogue()
 
 
 def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
-    """``snapshot`` with what ``populated()`` (and its golden file) leave out for its first target —
-    archiving settings, Parquet sink figures, unknown values, endpoint support — so every family has
-    series."""
+    """``snapshot`` with what ``populated()`` (and its golden file) leave out — for its first target
+    archiving settings, Parquet sink figures, unknown values, endpoint support; a render failure and a
+    failed reload — so every family has series."""
     stats = ParquetDatasetStats(1, 1, 0, 0, 0, last_written={MAIN: 1.7e9}, backlog={MAIN: 0})
     archiving = ArchivingSection(cameras=(CameraArchiving(CAM_1, "AlwaysOn", False),))
     first, *rest = snapshot.targets
@@ -80,7 +81,12 @@ def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
     first = replace_target(
         first, archiving={MAIN: archiving}, parquet={"object_counts": stats}, api=api, support=support
     )
-    return dataclasses.replace(snapshot, targets=(first, *rest))
+    return dataclasses.replace(
+        snapshot,
+        targets=(first, *rest),
+        render_failures={("plant", "cameras"): 1},
+        reload=ConfigReload(successful=False, success_timestamp=1.7e9),
+    )
 
 
 def _with(target: TargetSnapshot, **changes: object) -> ExporterSnapshot:
@@ -533,3 +539,18 @@ def test_docs_tables_describe_exactly_the_catalogued_families() -> None:
     assert set(rows) == {family.exposed_name for family in CATALOGUE}
     for family in CATALOGUE:
         assert rows[family.exposed_name] == (family.kind, set(family.labels)), family.exposed_name
+
+
+def test_a_part_that_cannot_be_rendered_is_left_out_and_the_rest_is_served() -> None:
+    target = populated_target()
+    broken = CamerasSection(cameras=(Camera(CAM_1, "Camera 1", False, MAIN),), statuses=(None,))  # type: ignore[arg-type]
+    snapshot = _with(target, cameras={MAIN: broken})
+    exposition = build_exposition(snapshot)
+    [failure] = exposition.failures
+    assert (failure.target, failure.part, type(failure.error)) == ("plant", "cameras", AttributeError)
+    families = parse(exposition.body)
+    assert "eocortex_camera_info" not in families  # the whole part is left out, not half of it
+    assert families["eocortex_up"].samples
+    assert families["eocortex_license_info"].samples
+    assert families["eocortex_visitors"].samples
+    assert gzip.decompress(exposition.gzipped) == exposition.body

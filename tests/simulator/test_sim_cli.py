@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
+import sys
+import time
 
 import pytest
 
@@ -24,6 +27,8 @@ def parse(*argv: str) -> argparse.Namespace:
         ("--listen", "nowhere"),
         ("--timezone", "Mars/Olympus"),
         ("--servers", "0"),
+        ("--servers", "101"),
+        ("--cameras", "100000000"),
         ("--error-rate", "api/nothing=1"),
         ("--error-rate", "webapi/license=2"),
         ("--variant", "status_ok=Okay"),
@@ -59,3 +64,28 @@ async def test_serve_forever_announces_and_stops(http, capsys):
     assert simulator.main_url in out and "login: root" in out
     # Logins only: the AD user's password is the word "password".
     assert "password" not in out
+
+
+async def test_a_sigterm_during_the_largest_build_stops_it_within_seconds(tmp_path):
+    """The largest installation allowed builds in seconds, and a SIGTERM while it builds ends the process
+    cleanly right after (the build is not interruptible; the bound on cameras is what keeps it short)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "eocexporter",
+        "simulate",
+        "--cameras",
+        "100000",
+        "--listen",
+        "127.0.0.1:0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    # The command says when it starts building, with its signal handlers in place.
+    line = await asyncio.wait_for(process.stderr.readline(), 30)
+    assert line.startswith(b"building 100,000 camera(s)")
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(process.wait(), 30)
+    assert time.monotonic() - started < 15
+    assert process.returncode == 0

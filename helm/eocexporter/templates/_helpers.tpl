@@ -39,6 +39,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Where the exporter's config file and the secret files are mounted. */}}
 {{- define "eocexporter.configDir" -}}/etc/eocexporter/config{{- end }}
 {{- define "eocexporter.secretDir" -}}/etc/eocexporter/secrets{{- end }}
+{{- define "eocexporter.webConfigDir" -}}/etc/eocexporter/web{{- end }}
 
 {{/* The Secret the passwords are read from: the existing one, or the chart's. */}}
 {{- define "eocexporter.secretName" -}}
