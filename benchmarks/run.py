@@ -19,6 +19,11 @@ prometheus-client's own classes and ``generate_latest`` over the same series: th
 default configuration (every collector on) until /ready, and its exposition is read back into the
 exporter's series types; both encoders then render it, and must give the same bytes.
 
+With ``--archiving`` it counts, instead, the requests one archiving cycle makes (the exporter with its
+default configuration, every collector on), with the ``configure/channels`` list as the reference prints it
+(brief items: one ``configure/channels/{id}`` request per camera) and as a server may send it (full channel
+objects, the simulator's ``channel_list_settings`` variant: the list alone), and the cycle's duration.
+
 Results are printed as Markdown (and written to --out); docs/benchmarks.md keeps one run. Every loop is
 bounded in count and time, and all traffic stays on 127.0.0.1.
 """
@@ -237,12 +242,14 @@ def naive_reference(exposition: bytes, result: Result, renders: int = 5) -> None
         result.naive_render_ms.append((time.perf_counter() - started) * 1000)
 
 
-def start_simulator(cameras: int, port: int) -> subprocess.Popen[bytes]:
-    """``eocexporter simulate``: one server holding every camera, on 127.0.0.1:``port``."""
+def start_simulator(cameras: int, port: int, *variants: str) -> subprocess.Popen[bytes]:
+    """``eocexporter simulate``: one server holding every camera, on 127.0.0.1:``port``; ``variants`` are
+    ``NAME=VALUE`` readings of the reference (docs/simulator.md)."""
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "eocexporter", "simulate", "--listen", f"127.0.0.1:{port}"),
             *("--servers", "1", "--cameras", str(cameras), "--seed", "1", "--timezone", "Europe/Moscow"),
+            *(argument for variant in variants for argument in ("--variant", variant)),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -309,12 +316,11 @@ def compare_encoders(exposition: bytes, result: EncoderResult, renders: int = 5)
         result.reference_ms.append((time.perf_counter() - started) * 1000)
 
 
-async def measure_encoder(cameras: int, workdir: Path) -> EncoderResult:
-    """The exporter with its default configuration against one simulated server: its first complete
-    exposition, through both encoders."""
-    result = EncoderResult(cameras)
+async def first_exposition(cameras: int, workdir: Path, *variants: str) -> bytes:
+    """The exporter with its default configuration (every collector on) against one simulated server: its
+    exposition once every collector has run (/ready)."""
     sim_port, exporter_port = free_port(), free_port()
-    simulator = start_simulator(cameras, sim_port)
+    simulator = start_simulator(cameras, sim_port, *variants)
     exporter = None
     try:
         await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
@@ -331,7 +337,7 @@ targets:
         base = f"http://127.0.0.1:{exporter_port}"
         await wait_http(f"{base}/healthz")
         async with aiohttp.ClientSession() as http:
-            for _ in range(600):  # bounded: 600 looks, 0.5 s apart
+            for _ in range(1200):  # bounded: 1200 looks, 0.5 s apart
                 async with http.get(f"{base}/ready") as response:
                     if response.status == 200:
                         break
@@ -339,11 +345,71 @@ targets:
             else:
                 raise RuntimeError("the exporter never became ready")
             async with http.get(f"{base}/metrics") as response:
-                exposition = await response.read()
-        compare_encoders(exposition, result)
-        return result
+                return await response.read()
     finally:
         stop(exporter, simulator)
+
+
+async def measure_encoder(cameras: int, workdir: Path) -> EncoderResult:
+    """The default exporter's first complete exposition, through both encoders."""
+    result = EncoderResult(cameras)
+    compare_encoders(await first_exposition(cameras, workdir), result)
+    return result
+
+
+@dataclass
+class ArchivingResult:
+    cameras: int
+    list_shape: str  # "brief" (as the reference prints it) or "full" (channel objects)
+    per_camera: float = 0.0  # configure/channels/{id} requests of the cycle
+    lists: float = 0.0  # configure/channels requests (the bindings collector's and the archiving one's)
+    cycle_seconds: float = 0.0
+    settings: int = 0  # cameras whose archiving settings were exported
+
+
+LIST_SHAPES = {"brief": (), "full": ("channel_list_settings=true",)}
+
+
+def samples_of(exposition: bytes, name: str, **labels: str) -> list[float]:
+    return [
+        sample.value
+        for family in text_string_to_metric_families(exposition.decode())
+        for sample in family.samples
+        if sample.name == name and all(sample.labels.get(key) == value for key, value in labels.items())
+    ]
+
+
+async def measure_archiving(cameras: int, shape: str, workdir: Path) -> ArchivingResult:
+    """The requests of the first archiving cycle (every collector runs once before /ready)."""
+    exposition = await first_exposition(cameras, workdir, *LIST_SHAPES[shape])
+    requests = "eocortex_api_requests_total"
+    return ArchivingResult(
+        cameras,
+        shape,
+        per_camera=sum(samples_of(exposition, requests, endpoint="configure/channels/{id}")),
+        lists=sum(samples_of(exposition, requests, endpoint="configure/channels")),
+        cycle_seconds=sum(
+            samples_of(exposition, "eocortex_collector_duration_seconds", collector="archiving")
+        ),
+        settings=len(samples_of(exposition, "eocortex_camera_archive_min_depth_seconds")),
+    )
+
+
+def archiving_report(results: list[ArchivingResult]) -> str:
+    lines = [
+        "| cameras | configure/channels list | configure/channels/{id} requests | configure/channels requests "
+        "| archiving cycle | cameras with settings |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        shape = (
+            "brief items (as the reference prints it)" if r.list_shape == "brief" else "full channel objects"
+        )
+        lines.append(
+            f"| {r.cameras:,} | {shape} | {r.per_camera:,.0f} | {r.lists:,.0f} | {r.cycle_seconds:.2f} s "
+            f"| {r.settings:,.0f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def encoder_report(results: list[EncoderResult]) -> str:
@@ -509,7 +575,24 @@ async def main() -> None:
     parser.add_argument("--cycles", type=int, default=4)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--encoder", action="store_true", help="compare the encoders only (see above)")
+    parser.add_argument("--archiving", action="store_true", help="count an archiving cycle's requests")
     args = parser.parse_args()
+    if args.archiving:
+        with tempfile.TemporaryDirectory() as workdir:
+            archiving_results = []
+            for cameras in args.cameras:
+                for shape in LIST_SHAPES:
+                    print(
+                        f"archiving cycle at {cameras:,} cameras, {shape} list...",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    archiving_results.append(await measure_archiving(cameras, shape, Path(workdir)))
+        text = archiving_report(archiving_results)
+        print(text)
+        if args.out:
+            args.out.write_text(text)
+        return
     if args.encoder:
         with tempfile.TemporaryDirectory() as workdir:
             encoder_results = []

@@ -10,7 +10,7 @@ read, is ``None``: the renderer emits no series for it and the Parquet sink writ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, tzinfo
 
 # Camera states the reference documents (L558-560). The API prints "OK" in the text and "Ok" in the
 # example; the client normalises both to "Ok". Any other value seen is kept as reported.
@@ -21,6 +21,18 @@ KNOWN_CAMERA_STATES: tuple[str, ...] = ("Ok", "ErrorMain", "ErrorAlt", "ErrorSou
 LINE_SECTION = "LineSection"
 AREA_ZONE = "Zone"
 KNOWN_ZONE_KINDS: tuple[str, ...] = (LINE_SECTION, AREA_ZONE)
+
+# Archive export task State and Error (L7278-7304); the example prints them as "1 - InQueue", "0 - None" (Q16).
+EXPORT_STATES: dict[int, str] = {
+    1: "InQueue",
+    2: "InProcess",
+    3: "Cancelled",
+    4: "Error",
+    5: "Done",
+    6: "Expired",
+}
+EXPORT_ERRORS: dict[int, str] = {0: "None", 1: "InternalServerFailure", 2: "NotEnoughSpace", 3: "FileLocked"}
+NO_ERROR = "None"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,8 @@ class License:
     time_limit: datetime | None  # aware UTC; None when absent, unreadable or .NET DateTime.MinValue
     features: dict[str, bool]  # the Is...Enabled flags (and VideoAnalystServer), by API name
     modules: dict[str, ModuleLicense]  # by API name, e.g. "FaceDetectorChannels"
+    max_clients_limited: bool | None = None  # IsMaxClientsLimited
+    max_clients: int | None = None  # MaxClients: client connections the licence allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +99,80 @@ class CameraStatus:
 
 @dataclass(frozen=True, slots=True)
 class CameraArchiving:
-    """``ArchiveSettings`` of ``configure/channels/{id}``: how the camera is recorded."""
+    """``ArchiveSettings`` and ``AnalyzeSettings`` of a camera's configuration (``configure/channels/{id}``,
+    or the ``configure/channels`` list where it carries them): how it is recorded and analysed."""
 
     camera_id: str
     mode: str | None  # ArchivingMode: AlwaysOn, MDandManual, OnlyManual, BySchedule, or as reported
     disabled: bool | None  # ArchivingDisabled
+    min_depth_days: float | None = None  # ArchivingMinDeepnessInDays
+    max_depth_days: float | None = None  # ArchivingMaxDeepnessInDays
+    # The <Module>Enabled flags of AnalyzeSettings by module ("MotionDetector", "FaceDetector",
+    # "InteractiveSearch", and any other such flag a server sends); a flag not sent is absent.
+    analytics: dict[str, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CameraArchiveDays:
+    """``webapi/cameras/{id}/archive_days`` of one camera: the days that hold archive."""
+
+    camera_id: str
+    days: tuple[date, ...]  # server-local dates, ascending, each once, within the look-back window
+
+    @property
+    def missing(self) -> int | None:
+        """Days without archive between the oldest and the newest day held; None without archive."""
+        return (self.days[-1] - self.days[0]).days + 1 - len(self.days) if self.days else None
+
+
+# The roles of ServerBindingsSettings (L913-923, L789): label value -> API field.
+BINDING_ROLES: dict[str, str] = {
+    "owner": "OwnerServerId",
+    "reserve": "ReservedServerId",
+    "replication": "ReplicationServerId",
+    "video_analytics": "VideoAnalyticsServerId",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CameraBinding:
+    """One camera of the ``configure/channels`` list: its servers by role and its place on the map."""
+
+    camera_id: str
+    name: str
+    servers: dict[str, str]  # role (a BINDING_ROLES key) -> server id; an unset role is absent
+    on_map: bool | None  # MapSettings.IsOnMap
+    latitude: float | None  # None when never set (null) or out of range
+    longitude: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CameraPlugins:
+    """One camera of ``webapi/cameras/analytics``: the ids of the analytics plugins running on it."""
+
+    camera_id: str
+    plugin_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSize:
+    """The size of one face or plate database table of one recognition module."""
+
+    kind: str  # "faces" or "cars"
+    module: str  # as api/faceconfig or api/carconfig name it
+    table: str  # "records" (faces, plates) or "groups"
+    enabled: bool | None  # the module's "enabled" in the config listing
+    size: int | None  # total_count (v1) or total_items (v2); None when unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTask:
+    """One task of ``webapi/archive_export/tasks`` (the exporter's user's history)."""
+
+    task_id: str
+    camera_id: str | None
+    state: str | None  # InQueue, InProcess, Cancelled, Error, Done, Expired, or as reported
+    error: str | None  # None (the name), InternalServerFailure, NotEnoughSpace, FileLocked, or as reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +231,35 @@ class CamerasSection:
 @dataclass(frozen=True, slots=True)
 class ArchivingSection:
     cameras: tuple[CameraArchiving, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveDepthSection:
+    cameras: tuple[CameraArchiveDays, ...]
+    zone: tzinfo = UTC  # the server's (the target's timezone): the days are dates of its calendar
+
+
+@dataclass(frozen=True, slots=True)
+class BindingsSection:
+    cameras: tuple[CameraBinding, ...]  # every camera of the installation; only the main server's has any
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyticsSection:
+    cameras: tuple[CameraPlugins, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabasesSection:
+    databases: tuple[DatabaseSize, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveExportSection:
+    tasks: tuple[ExportTask, ...]
+    # error -> tasks seen failing with it since the exporter started (a task counted once), for an alert
+    # on new failures that survives the tasks' expiry from the history
+    failures: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -277,11 +277,17 @@ class LicenseUsageDatasetConfig(SnapshotDatasetConfig):
     interval: Duration = 3600.0
 
 
+class ArchiveDepthDatasetConfig(SnapshotDatasetConfig):
+    # Daily: archive days change once a day, and capacity planning looks at weeks and months.
+    interval: Duration = 86400.0
+
+
 class DatasetsConfig(StrictModel):
     object_counts: ReportDatasetConfig = ReportDatasetConfig()
     visitor_reports: ReportDatasetConfig = ReportDatasetConfig()
     camera_status: CameraStatusDatasetConfig = CameraStatusDatasetConfig()
     license_usage: LicenseUsageDatasetConfig = LicenseUsageDatasetConfig()
+    archive_depth: ArchiveDepthDatasetConfig = ArchiveDepthDatasetConfig()
 
 
 class ParquetConfig(StrictModel):

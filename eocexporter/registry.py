@@ -17,17 +17,38 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from eocexporter import exposition
+from eocexporter.collectors.analytics_plugins import AnalyticsPluginsCollector, AnalyticsPluginsConfig
+from eocexporter.collectors.archive_depth import ArchiveDepthCollector, ArchiveDepthConfig
+from eocexporter.collectors.archive_export import ArchiveExportCollector, ArchiveExportConfig
 from eocexporter.collectors.archiving import ArchivingCollector, ArchivingConfig
 from eocexporter.collectors.base import Collector
+from eocexporter.collectors.bindings import BindingsCollector, BindingsConfig
 from eocexporter.collectors.cameras import CamerasCollector, CamerasConfig
+from eocexporter.collectors.databases import DatabasesCollector, DatabasesConfig
 from eocexporter.collectors.licenses import LicensesCollector, LicensesConfig
 from eocexporter.collectors.object_counting import ObjectCountingCollector, ObjectCountingConfig
 from eocexporter.collectors.visitors import VisitorsCollector, VisitorsConfig
-from eocexporter.exposition import archiving, cameras, licenses, object_counting, visitors
+from eocexporter.exposition import (
+    analytics_plugins,
+    archive_depth,
+    archive_export,
+    archiving,
+    bindings,
+    cameras,
+    databases,
+    licenses,
+    object_counting,
+    visitors,
+)
 from eocexporter.exposition.family import Family, SeriesSet
 from eocexporter.model import (
+    AnalyticsSection,
+    ArchiveDepthSection,
+    ArchiveExportSection,
     ArchivingSection,
+    BindingsSection,
     CamerasSection,
+    DatabasesSection,
     LicenseSection,
     ObjectCountingSection,
     VisitorsSection,
@@ -62,6 +83,25 @@ CAMERAS = CollectorEntry(
 ARCHIVING = CollectorEntry(
     "archiving", ArchivingConfig, ArchivingSection, ArchivingCollector, archiving.FAMILIES, archiving.render
 )
+ARCHIVE_DEPTH = CollectorEntry(
+    "archive_depth",
+    ArchiveDepthConfig,
+    ArchiveDepthSection,
+    ArchiveDepthCollector,
+    archive_depth.FAMILIES,
+    archive_depth.render,
+)
+BINDINGS = CollectorEntry(
+    "bindings", BindingsConfig, BindingsSection, BindingsCollector, bindings.FAMILIES, bindings.render
+)
+ANALYTICS_PLUGINS = CollectorEntry(
+    "analytics_plugins",
+    AnalyticsPluginsConfig,
+    AnalyticsSection,
+    AnalyticsPluginsCollector,
+    analytics_plugins.FAMILIES,
+    analytics_plugins.render,
+)
 OBJECT_COUNTING = CollectorEntry(
     "object_counting",
     ObjectCountingConfig,
@@ -74,7 +114,30 @@ VISITORS = CollectorEntry(
     "visitors", VisitorsConfig, VisitorsSection, VisitorsCollector, visitors.FAMILIES, visitors.render
 )
 
-COLLECTORS: tuple[CollectorEntry, ...] = (LICENSES, CAMERAS, ARCHIVING, OBJECT_COUNTING, VISITORS)
+DATABASES = CollectorEntry(
+    "databases", DatabasesConfig, DatabasesSection, DatabasesCollector, databases.FAMILIES, databases.render
+)
+ARCHIVE_EXPORT = CollectorEntry(
+    "archive_export",
+    ArchiveExportConfig,
+    ArchiveExportSection,
+    ArchiveExportCollector,
+    archive_export.FAMILIES,
+    archive_export.render,
+)
+
+COLLECTORS: tuple[CollectorEntry, ...] = (
+    LICENSES,
+    CAMERAS,
+    ARCHIVING,
+    ARCHIVE_DEPTH,
+    BINDINGS,
+    ANALYTICS_PLUGINS,
+    OBJECT_COUNTING,
+    VISITORS,
+    DATABASES,
+    ARCHIVE_EXPORT,
+)
 
 
 def catalogue() -> tuple[Family, ...]:

@@ -211,7 +211,8 @@ class TargetRuntime:
                 f"server {server.server_id} ({server.name!r}) is listed without an address; "
                 "give it one in server_addresses",
             )
-        return ServerTarget(server, url)
+        main = self.topology is not None and self.topology.main_server_id == server.server_id
+        return ServerTarget(server, url, main)
 
     def polled_server(self, server_id: str) -> ServerTarget | None:
         """A server this replica polls, by id, with its address; None when it is not (or no longer) one."""

@@ -53,6 +53,13 @@ async def sim(clock: SettableClock) -> AsyncIterator[Any]:
         yield running
 
 
+@pytest.fixture
+async def small(clock: SettableClock) -> AsyncIterator[Any]:
+    """The default installation with 20 cameras: every kind of camera, little to wait for."""
+    async with running_simulator(sim_config(clock, cameras=20)) as running:
+        yield running
+
+
 def make_settings(url: str, *, target: dict[str, Any] | None = None, **settings: Any) -> Settings:
     """Settings with one target named ``eoc`` at ``url`` (root, empty password unless overridden)."""
     options = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -79,3 +80,9 @@ def sample_names(family: Family) -> set[str]:
     if family.kind == "histogram":
         return {f"{family.name}_{suffix}" for suffix in ("bucket", "count", "sum")}
     return {family.exposed_name}
+
+
+async def collect(exporter: Any) -> tuple[bool, dict[tuple[str, Labels], float]]:
+    """One collection by ``exporter`` (an Exporter): whether every collector succeeded, and the samples."""
+    ok = await exporter.collect_once()
+    return ok, parse_samples(exporter.exposition.body)

@@ -10,6 +10,7 @@ from helpers import parse_samples, series, value
 
 from eocexporter.exposition import module_label
 from eocexporter.model import KNOWN_CAMERA_STATES
+from eocexporter.registry import COLLECTORS
 
 MBPS = 131072  # bytes per second in one of the server's "Mbps" (docs/metrics.md)
 
@@ -189,7 +190,7 @@ async def test_visitor_counters_restart_at_local_midnight(sim, exporter_factory,
 async def test_exporter_self_metrics(sim, exporter_factory) -> None:
     ok, samples = await collect(sim, exporter_factory)
     assert ok
-    for collector in ("discovery", "cameras", "object_counting", "visitors", "licenses", "archiving"):
+    for collector in ("discovery", *(entry.name for entry in COLLECTORS)):
         assert value(samples, "eocortex_collector_success", collector=collector) == 1
         assert value(samples, "eocortex_collector_duration_seconds", collector=collector) > 0
         assert (
@@ -213,6 +214,16 @@ async def test_exporter_self_metrics(sim, exporter_factory) -> None:
         "api/objects_counting/current_counters",
         "api/unique_visitor/report",
         "configure/channels/{id}",
+        "configure/channels",
+        "webapi/cameras/{id}/archive_days",
+        "webapi/cameras/analytics",
+        "webapi/archive_export/tasks",
+        "api/faceconfig",
+        "api/carconfig",
+        "api/faces",
+        "api/faces-groups",
+        "api/cars",
+        "api/cars-groups",
     }
     [build] = series(samples, "eocortex_exporter_build_info")
     assert dict(build)["version"]

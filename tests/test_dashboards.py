@@ -19,6 +19,7 @@ UIDS = {
     "eocortex-counting",
     "eocortex-licences",
     "eocortex-exporter",
+    "eocortex-archive",
 }
 
 

@@ -162,7 +162,8 @@ async def live(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Live]:
                 await state.poll("five scrapes", lambda: state.query("count_over_time(eocortex_up[1m]) >= 5"))
                 installation.force_status(down, "ErrorMain")
                 installation.set_licence_usage("FaceDetectorChannels", used=19, total=20)
-                await sim.faults.server_down(other, "refuse")
+                # The other server goes down and its reserve (the main server) serves its cameras.
+                await sim.failover(other)
                 yield state
         finally:
             process.terminate()
@@ -201,6 +202,10 @@ async def test_faults_activate_their_alerts_and_the_other_alerts_stay_quiet(live
             "EocortexLicenseExpiresSoon",
             {"severity": "critical", "target": "eoc"},
         ),
+        "cameras of the failed server on their reserve": (
+            "EocortexCamerasOnReserve",
+            {"owner_server_id": live.other_server, "target": "eoc"},
+        ),
     }
 
     async def all_expected() -> list[dict[str, Any]] | None:
@@ -230,6 +235,7 @@ async def test_faults_activate_their_alerts_and_the_other_alerts_stay_quiet(live
         "EocortexCameraAltStreamError": {"camera_id": live.healthy_camera},
         "EocortexCameraNotRecording": {"camera_id": live.down_camera},
         "EocortexCameraBitrateDrop": {"camera_id": live.down_camera},
+        "EocortexCamerasOnReserve": {"owner_server_id": live.main_server},
     }
     for name, labels in quiet.items():
         assert not active(alerts, name, **labels), f"{name} {labels} should be inactive"

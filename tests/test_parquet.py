@@ -15,12 +15,13 @@ import pytest
 from conftest import TIMEZONE, make_settings, sim_config
 from helpers import parse_samples, series, value
 
-from eocexporter.parquet.schemas import KEYS, SCHEMAS
+from eocexporter.parquet.schemas import KEYS, REPORT_DATASETS, SCHEMAS, SNAPSHOT_DATASETS
 from eocexporter.simulator import running_simulator
 
 LOCAL = ZoneInfo(TIMEZONE)
 DAY_START = datetime(2026, 11, 25, tzinfo=LOCAL)  # a local day in Moscow
 DAY_END = DAY_START + timedelta(days=1)
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 INTERVALS_PER_DAY = 96
 
 
@@ -382,7 +383,7 @@ async def test_a_failing_write_is_logged_once_until_it_works_again(
         await exporter.write_parquet_once()
     servers = len(sim.installation.servers)
     # One line per thing that fails: each report dataset per server, each snapshot dataset.
-    keys = 2 * servers + 2
+    keys = len(REPORT_DATASETS) * servers + len(SNAPSHOT_DATASETS)
     errors = [record.message for record in caplog.records if record.levelno >= logging.ERROR]
     assert len(errors) == keys, errors
     assert all("Not a directory" in message for message in errors)
@@ -395,3 +396,49 @@ async def test_a_failing_write_is_logged_once_until_it_works_again(
     again = [record.message for record in caplog.records if "writing again" in record.message]
     assert len(again) == keys, again
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+async def test_a_daily_archive_depth_snapshot_matches_the_archive_and_its_settings(
+    sim, clock, exporter_factory, tmp_path
+) -> None:
+    # Just after local midnight: the day's slot is due.
+    clock.set(DAY_START + timedelta(minutes=3))
+    exporter = exporter_factory(parquet_settings(sim, tmp_path))
+    assert await exporter.collect_once()
+    await exporter.write_parquet_once()
+    files = sorted((tmp_path / "archive_depth").glob("date=*/*.parquet"))
+    assert len(files) == len(sim.installation.servers)
+    for path in files:
+        assert pq.read_schema(path).remove_metadata() == SCHEMAS["archive_depth"], path
+    frame = pd.read_parquet(tmp_path / "archive_depth").set_index("camera_id")
+    assert set(frame["ts"]) == {pd.Timestamp(DAY_START).tz_convert("UTC")}
+    assert len(frame) == len(sim.installation.cameras)
+    for camera in sim.installation.cameras:
+        row, profile = frame.loc[camera.id], sim.installation.archive_profile(camera.id)
+        held = [day for day in profile.days if day >= (DAY_START - timedelta(days=400)).date()]
+        assert row["days_held"] == len(held), camera.id
+        if held:
+            assert (row["oldest_day"], row["newest_day"]) == (held[0], held[-1]), camera.id
+            assert row["missing_days"] == (held[-1] - held[0]).days + 1 - len(held)
+        else:
+            assert pd.isna(row["oldest_day"]) and pd.isna(row["missing_days"])
+        assert row["camera"] == camera.name
+        if camera.disabled:
+            # The archiving collector does not read disabled cameras' settings: null, never 0.
+            assert pd.isna(row["min_depth_days"])
+        else:
+            assert row["min_depth_days"] == profile.min_depth
+            assert row["max_depth_days"] == profile.max_depth
+    # The documented DuckDB query runs on the files and orders the shallowest first.
+    blocks = (DOCS / "parquet.md").read_text().split("```sql\n")[1:]
+    [query] = [block.split("```")[0] for block in blocks if "archive_depth" in block.split("```")[0]]
+    query = query.replace("/var/lib/eocexporter/parquet", str(tmp_path))
+    rows = duckdb.sql(query).fetchall()
+    assert len(rows) == len(frame)
+    gaps = [depth - minimum for _, minimum, depth in rows if minimum is not None and depth is not None]
+    assert gaps == sorted(gaps)
+    # The next pass the same day writes nothing new; the next day's does.
+    await pass_at(exporter, clock, DAY_START + timedelta(hours=5))
+    assert len(list((tmp_path / "archive_depth").glob("*/*.parquet"))) == len(files)
+    await pass_at(exporter, clock, DAY_END + timedelta(minutes=1))
+    assert len(list((tmp_path / "archive_depth").glob("*/*.parquet"))) == 2 * len(files)

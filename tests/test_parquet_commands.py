@@ -152,8 +152,9 @@ async def test_the_documented_queries_run(sim, clock, tmp_path: Path) -> None:
     text = (Path(__file__).parent.parent / "docs" / "parquet.md").read_text(encoding="utf-8")
     documented_root = "/var/lib/eocexporter/parquet"
     sql_blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
-    assert len(sql_blocks) == 2
-    for sql in sql_blocks:
+    assert len(sql_blocks) == 3
+    # archive_depth is a snapshot that backfill does not write: its query runs in tests/test_parquet.py.
+    for sql in [block for block in sql_blocks if "/archive_depth/" not in block]:
         result = duckdb.sql(
             sql.replace(documented_root, str(tmp_path)).replace(
                 "now() - INTERVAL 7 DAY", "TIMESTAMPTZ '2026-11-18 00:00:00+00'"

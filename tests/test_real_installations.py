@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import TIMEZONE, make_settings, sim_config
-from helpers import parse_samples, series, value
+from helpers import collect, parse_samples, series, value
 
 from eocexporter.client import support
 from eocexporter.exposition.cameras import BYTES_PER_SECOND_PER_MBPS
@@ -18,11 +18,6 @@ from eocexporter.simulator import Variants, running_simulator
 
 COLLECTORS = ("discovery", "cameras", "object_counting", "visitors", "licenses", "archiving")
 VISITORS = "api/unique_visitor/report"
-
-
-async def collect(exporter) -> tuple[bool, dict]:
-    ok = await exporter.collect_once()
-    return ok, parse_samples(exporter.exposition.body)
 
 
 def all_succeeded(samples: dict) -> bool:

@@ -71,8 +71,9 @@ async def test_client_errors_are_never_retried(sim, exporter_factory, status: in
     ok, _, samples = await collect_once(sim, exporter_factory, target={"max_concurrency": 1})
     assert not ok
     servers = len(sim.installation.servers)
-    # One request per server, never a second attempt (the visitors and archiving collectors list cameras too).
-    asked = 3 * servers if template == "api/channels" else servers
+    # One request per server, never a second attempt (the visitors, archiving and archive_depth collectors
+    # list cameras too).
+    asked = 4 * servers if template == "api/channels" else servers
     assert requests_to(sim, template) == [status] * asked
     assert value(samples, "eocortex_api_requests_total", endpoint=template, code=str(status)) == asked
     if template == "api/channels":
@@ -141,9 +142,10 @@ async def test_a_server_that_stops_answering_is_down_and_the_other_keeps_its_dat
     assert value(samples, "eocortex_server_up", server_id=other.id) == 0
     assert series(samples, "eocortex_camera_info", server_id=main.id)
     assert series(samples, "eocortex_camera_info", server_id=other.id) == {}
-    # The cameras, visitors and archiving collectors each listed that server's cameras, 1 + 2 retries each.
+    # The cameras, visitors, archiving and archive_depth collectors each listed that server's cameras,
+    # 1 + 2 retries each.
     assert (
-        value(samples, "eocortex_api_requests_total", endpoint="api/channels", code="connection_error") == 9
+        value(samples, "eocortex_api_requests_total", endpoint="api/channels", code="connection_error") == 12
     )
 
 

@@ -31,6 +31,10 @@ ALERTS = {
     "EocortexLicenseExpiresSoon",
     "EocortexCollectorFailing",
     "EocortexDataStale",
+    "EocortexArchiveShallowerThanMinimum",
+    "EocortexArchiveGap",
+    "EocortexCamerasOnReserve",
+    "EocortexArchiveExportFailed",
 }
 
 

@@ -34,6 +34,11 @@ SERVER_NAME = f"* on(target, server_id) group_left(server) eocortex_server_info{
 
 STATUS_CODES = ["Ok", "ErrorMain", "ErrorAlt", "ErrorSound", "Wait", "other"]
 STATUS_COLOURS = ["green", "red", "orange", "yellow", "blue", "purple"]
+# The recorded status code (target_camera:eocortex_camera_status:code) as its name and colour.
+STATUS_MAPPINGS = [
+    {"type": "value", "options": {str(code): {"text": name, "color": colour, "index": code}}}
+    for code, (name, colour) in enumerate(zip(STATUS_CODES, STATUS_COLOURS, strict=True))
+]
 UP_MAPPINGS = [
     {"type": "value", "options": {"0": {"text": "Down", "color": "red", "index": 0}}},
     {"type": "value", "options": {"1": {"text": "Up", "color": "green", "index": 1}}},
@@ -47,6 +52,33 @@ def query(expr: str, legend: str = "", *, instant: bool = False, table: bool = F
         "instant": instant or table,
         "range": not (instant or table),
         "format": "table" if table else "time_series",
+    }
+
+
+def steps(base: str, *above: tuple[str, float]) -> dict[str, Any]:
+    """Absolute thresholds: ``base`` from minus infinity, then each (colour, from value)."""
+    return {
+        "mode": "absolute",
+        "steps": [
+            {"color": base, "value": None},
+            *({"color": colour, "value": value} for colour, value in above),
+        ],
+    }
+
+
+HORIZONTAL_BARS = {"displayMode": "basic", "orientation": "horizontal"}
+
+
+def organize(order: list[str], renames: dict[str, str], hide: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A table's columns: ``order`` first, renamed, and Prometheus' bookkeeping columns hidden."""
+    hidden = {"Time": True, "__name__": True, "job": True, "instance": True, **dict.fromkeys(hide, True)}
+    return {
+        "id": "organize",
+        "options": {
+            "excludeByName": hidden,
+            "indexByName": {name: index for index, name in enumerate(order)},
+            "renameByName": renames,
+        },
     }
 
 
@@ -102,7 +134,7 @@ class Dashboard:
             "unit": unit,
             "color": {"mode": "palette-classic" if kind in ("timeseries", "piechart") else "thresholds"},
             "mappings": [],
-            "thresholds": {"mode": "absolute", "steps": [{"color": "green", "value": None}]},
+            "thresholds": steps("green"),
         }
         if kind == "timeseries":
             field_defaults["custom"] = {
@@ -262,12 +294,7 @@ def overview() -> Dashboard:
         unit="none",
         width=8,
         height=5,
-        defaults={
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [{"color": "green", "value": None}, {"color": "red", "value": 1}],
-            }
-        },
+        defaults={"thresholds": steps("green", ("red", 1))},
     )
     d.row("Cameras")
     d.panel(
@@ -283,7 +310,7 @@ def overview() -> Dashboard:
         width=8,
         options={"textMode": "value_and_name", "colorMode": "background", "graphMode": "none"},
         defaults={
-            "thresholds": {"mode": "absolute", "steps": [{"color": "blue", "value": None}]},
+            "thresholds": steps("blue"),
         },
     )
     d.panel(
@@ -340,6 +367,35 @@ def overview() -> Dashboard:
         unit="Bps",
         width=24,
     )
+    d.panel(
+        "stat",
+        "Cameras on a reserve server",
+        "Cameras served by a server other than their owner now (eocortex_camera_on_reserve): their owner "
+        "failed over. 0 is the normal state.",
+        [query(f"sum by (target) (eocortex_camera_on_reserve{{{T}}})", "{{target}}")],
+        unit="none",
+        width=8,
+        height=5,
+        defaults={"thresholds": steps("green", ("orange", 1))},
+    )
+    d.panel(
+        "stat",
+        "Cameras below their minimum archive depth",
+        "Cameras whose archive reaches back less far than their configured minimum depth (recording rule "
+        "target_camera:eocortex_camera_archive_min_depth_seconds:depth_ratio below 1); the Archive dashboard "
+        "lists them.",
+        [
+            query(
+                f"count by (target) (target_camera:eocortex_camera_archive_min_depth_seconds:depth_ratio{{{T}}} < 1)"
+                f" or sum by (target) (eocortex_up{{{T}}} * 0)",
+                "{{target}}",
+            )
+        ],
+        unit="none",
+        width=8,
+        height=5,
+        defaults={"thresholds": steps("green", ("orange", 1))},
+    )
     d.row("Licences")
     d.panel(
         "bargauge",
@@ -354,17 +410,10 @@ def overview() -> Dashboard:
             )
         ],
         unit="none",
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
         defaults={
             "min": 0,
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [
-                    {"color": "red", "value": None},
-                    {"color": "orange", "value": 1},
-                    {"color": "green", "value": 3},
-                ],
-            },
+            "thresholds": steps("red", ("orange", 1), ("green", 3)),
         },
     )
     d.panel(
@@ -373,18 +422,11 @@ def overview() -> Dashboard:
         "Share of each licence module in use (recording rule target_module:eocortex_license_channels_used:ratio).",
         [query(f"target_module:eocortex_license_channels_used:ratio{{{T}}}", "{{module}}", instant=True)],
         unit="percentunit",
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
         defaults={
             "min": 0,
             "max": 1,
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [
-                    {"color": "green", "value": None},
-                    {"color": "orange", "value": 0.9},
-                    {"color": "red", "value": 1},
-                ],
-            },
+            "thresholds": steps("green", ("orange", 0.9), ("red", 1)),
         },
     )
     return d
@@ -447,12 +489,7 @@ def cameras() -> Dashboard:
         width=24,
         height=12,
         options={"showValue": "never", "mergeValues": True, "rowHeight": 0.8},
-        defaults={
-            "mappings": [
-                {"type": "value", "options": {str(code): {"text": name, "color": colour, "index": code}}}
-                for code, (name, colour) in enumerate(zip(STATUS_CODES, STATUS_COLOURS, strict=True))
-            ]
-        },
+        defaults={"mappings": STATUS_MAPPINGS},
     )
     d.panel(
         "timeseries",
@@ -467,6 +504,109 @@ def cameras() -> Dashboard:
         ],
         unit="Bps",
         width=24,
+    )
+    d.row("Map")
+    d.panel(
+        "geomap",
+        "Camera map",
+        "Cameras placed on the installation's map (configure/channels MapSettings), coloured by status: "
+        + ", ".join(f"{colour} {name}" for name, colour in zip(STATUS_CODES, STATUS_COLOURS, strict=True))
+        + ". Cameras never placed on the map are listed beside it.",
+        [
+            query(f"eocortex_camera_latitude_degrees{{{T}}} {CAMERA_NAME}", table=True),
+            query(f"eocortex_camera_longitude_degrees{{{T}}} {CAMERA_NAME}", table=True),
+            query(f'target_camera:eocortex_camera_status:code{{{SERVER}, camera_id=~"$camera"}}', table=True),
+        ],
+        unit="none",
+        width=16,
+        height=14,
+        options={
+            "view": {"id": "fit", "lat": 0, "lon": 0, "zoom": 1, "allLayers": True},
+            "controls": {"showZoom": True, "mouseWheelZoom": True, "showAttribution": True},
+            "basemap": {"type": "default", "name": "Basemap"},
+            "tooltip": {"mode": "details"},
+            "layers": [
+                {
+                    "type": "markers",
+                    "name": "Cameras",
+                    "location": {"mode": "coords", "latitude": "Value #A", "longitude": "Value #B"},
+                    "config": {
+                        "showLegend": False,
+                        "style": {
+                            "size": {"fixed": 6},
+                            "color": {"field": "Value #C", "fixed": "dark-green"},
+                            "text": {"mode": "field", "field": "camera", "fixed": ""},
+                            "textConfig": {"fontSize": 10, "offsetY": -12, "textAlign": "center"},
+                        },
+                    },
+                    "tooltip": True,
+                }
+            ],
+        },
+        defaults={"mappings": STATUS_MAPPINGS},
+        transformations=[
+            {"id": "merge", "options": {}},
+            # Only placed cameras: the status query also returns the cameras that are not on the map.
+            {
+                "id": "filterByValue",
+                "options": {
+                    "type": "include",
+                    "match": "all",
+                    "filters": [{"fieldName": "Value #A", "config": {"id": "isNotNull", "options": {}}}],
+                },
+            },
+        ],
+    )
+    d.panel(
+        "table",
+        "Cameras not on the map",
+        "Cameras whose MapSettings.IsOnMap is false: place them in the Eocortex configurator to see them on the map.",
+        [query(f"(eocortex_camera_on_map{{{T}}} == 0) {CAMERA_NAME}", table=True)],
+        unit="none",
+        width=8,
+        height=14,
+        transformations=[organize(["camera", "camera_id"], {"camera": "Camera"}, hide=("Value", "target"))],
+    )
+    d.row("Bindings and analytics")
+    d.panel(
+        "table",
+        "Server bindings",
+        "Each camera's owner, reserve, replication and video analytics server (configure/channels "
+        "ServerBindingsSettings), and whether a server other than its owner serves it now.",
+        [
+            query(
+                f"""eocortex_camera_server_binding{{{T}}} {CAMERA_NAME}
+                * on(target, server_id) group_left(server) eocortex_server_info{{{T}}}""",
+                table=True,
+            )
+        ],
+        unit="none",
+        transformations=[
+            organize(
+                ["camera", "role", "server", "camera_id", "server_id"],
+                {"camera": "Camera", "role": "Role", "server": "Server"},
+                hide=("Value", "target"),
+            )
+        ],
+    )
+    d.panel(
+        "table",
+        "Analytics modules per camera",
+        "Modules enabled in each camera's configuration (AnalyzeSettings: motion detector, face detector, "
+        "interactive search, ...) and the analytics plugins running on it (webapi/cameras/analytics).",
+        [
+            query(f"(eocortex_camera_analytics_enabled{{{T}}} == 1) {CAMERA_NAME}", table=True),
+            query(f"eocortex_camera_analytics_plugin_info{{{T}}} {CAMERA_NAME}", table=True),
+        ],
+        unit="none",
+        transformations=[
+            {"id": "merge", "options": {}},
+            organize(
+                ["camera", "module", "plugin_id", "camera_id"],
+                {"camera": "Camera", "module": "Module", "plugin_id": "Plugin"},
+                hide=("Value #A", "Value #B", "target"),
+            ),
+        ],
     )
     return d
 
@@ -495,7 +635,7 @@ def counting() -> Dashboard:
         "The same, now.",
         [query(crossings, legend, instant=True)],
         unit="short",
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
     )
     d.panel(
         "bargauge",
@@ -503,7 +643,7 @@ def counting() -> Dashboard:
         "Objects in each counting area now, by class.",
         [query(occupancy, legend, instant=True)],
         unit="none",
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
     )
     d.panel(
         "timeseries",
@@ -544,7 +684,7 @@ def counting() -> Dashboard:
         [query(f"eocortex_visitors_total{{{T}}} {CAMERA_NAME}", "{{camera}}", instant=True)],
         unit="none",
         width=24,
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
     )
     for metric, label, title in (
         ("eocortex_visitors_by_gender_total", "gender", "Gender"),
@@ -560,6 +700,37 @@ def counting() -> Dashboard:
             width=8,
             options={"pieType": "donut", "displayLabels": ["percent"]},
         )
+    face = f'(eocortex_camera_analytics_enabled{{{T}, module="face_detector"}} == 1)'
+    d.panel(
+        "table",
+        "Face recognition on: visitors today, fewest first",
+        "Every camera with the face detector enabled in its configuration (AnalyzeSettings.FaceDetectorEnabled) "
+        "and the visitors it counted since local midnight; 0 on top: face recognition on, but no visitor "
+        "counted today (or the camera has no visitor statistics module).",
+        [
+            query(
+                f"""sort(
+                  (eocortex_visitors_total{{{T}}} and on(target, camera_id) {face})
+                  or on(target, camera_id) ({face} * 0)
+                ) {CAMERA_NAME}""",
+                table=True,
+            )
+        ],
+        unit="none",
+        width=24,
+        defaults={
+            "thresholds": steps("red", ("green", 1)),
+            "custom": {"cellOptions": {"type": "color-text"}},
+        },
+        options={"sortBy": [{"displayName": "Visitors today", "desc": False}]},
+        transformations=[
+            organize(
+                ["camera", "Value", "camera_id"],
+                {"camera": "Camera", "Value": "Visitors today"},
+                hide=("target", "module"),
+            )
+        ],
+    )
     return d
 
 
@@ -584,18 +755,11 @@ def licences() -> Dashboard:
             )
         ],
         unit="percentunit",
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
         defaults={
             "min": 0,
             "max": 1,
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [
-                    {"color": "green", "value": None},
-                    {"color": "orange", "value": 0.9},
-                    {"color": "red", "value": 1},
-                ],
-            },
+            "thresholds": steps("green", ("orange", 0.9), ("red", 1)),
         },
     )
     d.panel(
@@ -650,18 +814,11 @@ def licences() -> Dashboard:
             )
         ],
         unit="percentunit",
-        options={"displayMode": "basic", "orientation": "horizontal"},
+        options=HORIZONTAL_BARS,
         defaults={
             "min": 0,
             "max": 1,
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [
-                    {"color": "green", "value": None},
-                    {"color": "orange", "value": 0.9},
-                    {"color": "red", "value": 1},
-                ],
-            },
+            "thresholds": steps("green", ("orange", 0.9), ("red", 1)),
         },
     )
     d.row("Expiry (time-limited licences only)")
@@ -678,14 +835,7 @@ def licences() -> Dashboard:
         unit="d",
         defaults={
             "decimals": 1,
-            "thresholds": {
-                "mode": "absolute",
-                "steps": [
-                    {"color": "red", "value": None},
-                    {"color": "orange", "value": 7},
-                    {"color": "green", "value": 30},
-                ],
-            },
+            "thresholds": steps("red", ("orange", 7), ("green", 30)),
         },
     )
     d.panel(
@@ -695,6 +845,161 @@ def licences() -> Dashboard:
         [query(f"eocortex_license_expiry_timestamp_seconds{{{SERVER}}} * 1000 {SERVER_NAME}", "{{server}}")],
         unit="dateTimeAsIso",
         options={"textMode": "value_and_name", "graphMode": "none"},
+    )
+    d.row("Client connections")
+    d.panel(
+        "stat",
+        "Client connections allowed",
+        'Client connections the licence of each server allows (webapi/license MaxClients); "unlimited" for a '
+        "licence that does not limit them (IsMaxClientsLimited false).",
+        [
+            query(
+                f"""(eocortex_license_max_clients{{{SERVER}}}
+                or (eocortex_license_max_clients_limited{{{SERVER}}} == 0) - 1) {SERVER_NAME}""",
+                "{{server}}",
+            )
+        ],
+        unit="none",
+        width=24,
+        height=5,
+        options={"textMode": "value_and_name", "graphMode": "none"},
+        defaults={"mappings": [{"type": "value", "options": {"-1": {"text": "unlimited", "index": 0}}}]},
+    )
+    return d
+
+
+def archive() -> Dashboard:
+    d = Dashboard(
+        "eocortex-archive",
+        "Eocortex / Archive",
+        "How deep each camera's archive is against its configured retention, days missing, archive export "
+        "tasks and the face and plate databases.",
+        ["datasource", "target", "server", "camera"],
+    )
+    ratio = f"target_camera:eocortex_camera_archive_min_depth_seconds:depth_ratio{{{T}}}"
+    d.row("Depth and retention")
+    d.panel(
+        "table",
+        "Archive depth vs configured minimum, worst first",
+        "Each camera's archive depth (time since the start of its oldest day with archive) as a share of its "
+        "configured minimum depth (ArchivingMinDeepnessInDays); below 100 % it holds less than promised. A "
+        "camera added recently is short too: EocortexArchiveShallowerThanMinimum waits until its oldest day moves.",
+        [
+            query(f"sort({ratio} {CAMERA_NAME})", table=True),
+            query(
+                f"target_camera:eocortex_camera_archive_oldest_day_timestamp_seconds:age{{{T}}} {CAMERA_NAME}",
+                table=True,
+            ),
+            query(f"eocortex_camera_archive_min_depth_seconds{{{T}}} {CAMERA_NAME}", table=True),
+        ],
+        unit="percentunit",
+        width=24,
+        height=10,
+        options={"sortBy": [{"displayName": "Depth / minimum", "desc": False}]},
+        defaults={
+            "thresholds": steps("red", ("green", 1)),
+            "custom": {"cellOptions": {"type": "color-text"}},
+        },
+        transformations=[
+            {"id": "merge", "options": {}},
+            # Rows of cameras without a configured minimum carry no ratio.
+            {
+                "id": "filterByValue",
+                "options": {
+                    "type": "include",
+                    "match": "all",
+                    "filters": [{"fieldName": "Value #A", "config": {"id": "isNotNull", "options": {}}}],
+                },
+            },
+            organize(
+                ["camera", "Value #A", "Value #B", "Value #C", "camera_id"],
+                {
+                    "camera": "Camera",
+                    "Value #A": "Depth / minimum",
+                    "Value #B": "Depth",
+                    "Value #C": "Minimum",
+                },
+                hide=("target",),
+            ),
+        ],
+    )
+    d.panel(
+        "timeseries",
+        "Archive depth per camera",
+        "Time since the start of each camera's oldest day with archive "
+        "(target_camera:eocortex_camera_archive_oldest_day_timestamp_seconds:age).",
+        [
+            query(
+                f"target_camera:eocortex_camera_archive_oldest_day_timestamp_seconds:age{{{T}}} {CAMERA_NAME}",
+                "{{camera}}",
+            )
+        ],
+        unit="s",
+    )
+    d.panel(
+        "bargauge",
+        "Days missing inside the archive",
+        "Days without archive between each camera's oldest and newest day with archive "
+        "(eocortex_camera_archive_missing_dates), most first.",
+        [
+            query(
+                f"sort_desc(eocortex_camera_archive_missing_dates{{{T}}} {CAMERA_NAME})",
+                "{{camera}}",
+                instant=True,
+            )
+        ],
+        unit="none",
+        options=HORIZONTAL_BARS,
+        defaults={
+            "min": 0,
+            "thresholds": steps("green", ("orange", 1)),
+        },
+    )
+    d.row("Archive export (tasks of the exporter's user)")
+    d.panel(
+        "timeseries",
+        "Export tasks by state",
+        "Archive export tasks in the history of the user the exporter logs in as, by state "
+        "(eocortex_archive_export_tasks).",
+        [query(f"sum by (state) (eocortex_archive_export_tasks{{{SERVER}}})", "{{state}}")],
+        unit="none",
+    )
+    d.panel(
+        "bargauge",
+        "Export failures in the last 24 hours",
+        "Export tasks seen failing in the last 24 hours by error (increase of "
+        "eocortex_archive_export_failures_total).",
+        [
+            query(
+                f"sum by (error) (increase(eocortex_archive_export_failures_total{{{SERVER}}}[24h]))",
+                "{{error}}",
+                instant=True,
+            )
+        ],
+        unit="none",
+        options=HORIZONTAL_BARS,
+        defaults={
+            "min": 0,
+            "decimals": 0,
+            "thresholds": steps("green", ("red", 1)),
+        },
+    )
+    d.row("Face and plate databases")
+    d.panel(
+        "bargauge",
+        "Database entries per module",
+        "Faces, plates and their groups in each recognition module's database "
+        "(eocortex_recognition_database_entries; a database several servers share is counted once).",
+        [
+            query(
+                f"max by (database, module, table) (eocortex_recognition_database_entries{{{SERVER}}})",
+                "{{database}} {{module}} {{table}}",
+                instant=True,
+            )
+        ],
+        unit="none",
+        width=24,
+        options=HORIZONTAL_BARS,
     )
     return d
 
@@ -861,6 +1166,7 @@ DASHBOARDS = {
     "eocortex-cameras.json": cameras,
     "eocortex-counting.json": counting,
     "eocortex-licences.json": licences,
+    "eocortex-archive.json": archive,
     "eocortex-exporter.json": exporter,
 }
 

@@ -4,7 +4,8 @@
     .venv/bin/python tools/render_rules.py --check   # exit 1 if they differ from what would be written
 
 Templates are the rule files with ``${name}`` placeholders, each naming a key of thresholds.yml (plus
-``data_stale_condition``, built here from the per-collector ``data_stale_after`` map). An unknown
+``data_stale_condition``, built here from the per-collector ``data_stale_after`` map, and
+``archive_shallow_tolerance_seconds``, the tolerance in seconds). An unknown
 placeholder or a threshold no template uses is an error, so the file of thresholds stays exact.
 ``${`` appears nowhere else in Prometheus rules (their templates use ``{{ $labels.x }}``).
 """
@@ -58,6 +59,8 @@ def data_stale_condition(after: dict[str, str]) -> str:
 def values(thresholds: dict[str, Any]) -> dict[str, str]:
     derived = dict(thresholds)
     derived["data_stale_condition"] = data_stale_condition(derived.pop("data_stale_after"))
+    # Compared with a depth in seconds: PromQL has no duration literal in arithmetic.
+    derived["archive_shallow_tolerance_seconds"] = f"{seconds(derived.pop('archive_shallow_tolerance')):g}"
     return {key: str(value) for key, value in derived.items()}
 
 

@@ -20,6 +20,7 @@ import aiohttp
 
 from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
+from eocexporter.client.shared import SharedDocuments
 from eocexporter.client.stats import ApiStatsRecorder
 from eocexporter.client.support import EndpointSupport
 from eocexporter.client.text import may_hold_surrogates, repaired, safe_text
@@ -38,6 +39,7 @@ class EocortexClient:
         self.target = target
         self.stats = stats or ApiStatsRecorder()
         self.support = EndpointSupport()
+        self.shared = SharedDocuments()
         self._credentials = credentials_for(target)
         self._secrets = self._credentials.secrets()
         self._semaphore = asyncio.Semaphore(target.max_concurrency)
@@ -78,8 +80,10 @@ class EocortexClient:
         endpoint: str,
         path: str,
         params: Mapping[str, str] | None = None,
+        method: str = "GET",
     ) -> Any:
-        """GET ``base_url/path`` and return the decoded JSON.
+        """GET ``base_url/path`` and return the decoded JSON. ``method`` is "POST" for the one listing
+        the reference documents as a POST without a body (``webapi/archive_export/tasks``, Q7).
 
         ``endpoint`` is the route template (``api/channels/{id}/status``) used in metrics and messages.
         Raises an :class:`~eocexporter.client.errors.ApiError` subclass on failure.
@@ -89,7 +93,7 @@ class EocortexClient:
         attempt = 0
         while True:
             try:
-                return await self._attempt(url, endpoint, query)
+                return await self._attempt(url, endpoint, query, method)
             except _Retryable as retryable:
                 if attempt >= self.target.retries:
                     raise ApiUnavailable(
@@ -100,12 +104,12 @@ class EocortexClient:
                 # Full jitter spreads the retries of many concurrent requests after a 409 burst.
                 await asyncio.sleep(self._rng.uniform(0, delay))
 
-    async def _attempt(self, url: str, endpoint: str, query: Mapping[str, str]) -> Any:
+    async def _attempt(self, url: str, endpoint: str, query: Mapping[str, str], method: str) -> Any:
         session = self._ensure_session()
         async with self._semaphore:
             started = time.perf_counter()
             try:
-                async with session.get(url, params=query, allow_redirects=False) as response:
+                async with session.request(method, url, params=query, allow_redirects=False) as response:
                     body = await response.read()
                     status = response.status
             except asyncio.CancelledError:

@@ -9,8 +9,9 @@ the latest complete section per server; a collector never touches prometheus-cli
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -33,6 +34,9 @@ class ServerTarget:
 
     server: Server
     base_url: str
+    # The main server (configure/ goes there, Q49): installation-wide lists are polled on it alone, once
+    # per installation, by the one replica that polls it.
+    main: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +45,30 @@ class CollectContext(Generic[ConfigT]):
     config: ConfigT  # the collector's own options
     now: Callable[[], datetime]  # aware UTC; tests pin it to the simulator's clock
     warn_once: Callable[[str, str], None]  # (key, message): log a message once per key
+    # time.monotonic() when the run began: documents shared between runs (client.shared) fetched since
+    # then are this run's too
+    started: float = field(default_factory=time.monotonic)
 
 
 class Collector(Protocol[ConfigT_contra, SectionT_co]):
     async def collect(self, ctx: CollectContext[ConfigT_contra], target: ServerTarget) -> SectionT_co:
         """Poll one server; return its section or raise an ApiError."""
         ...
+
+
+def unsupported(
+    ctx: CollectContext[ConfigT], target: ServerTarget, endpoint: str, why: str, lost: str
+) -> None:
+    """The server does not support ``endpoint``: not a failure. Recorded, so that it is asked again only
+    hourly (:mod:`eocexporter.client.support`), and said once: ``why`` is the answer's meaning ("404: a
+    version without webapi"), ``lost`` what goes missing ("licence series")."""
+    client, server_id = ctx.client, target.server.server_id
+    client.support.record(server_id, endpoint, supported=False)
+    ctx.warn_once(
+        f"unsupported:{client.target.name}:{server_id}:{endpoint}",
+        f"target {client.target.name}, server {server_id}: no {endpoint} ({why}); no {lost} from this "
+        "server, asked again hourly",
+    )
 
 
 async def list_cameras(client: EocortexClient, target: ServerTarget) -> list[Camera]:

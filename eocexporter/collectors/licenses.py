@@ -11,7 +11,7 @@ from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound
 from eocexporter.client.payloads import parse_license
 from eocexporter.client.reading import read_payload
-from eocexporter.collectors.base import CollectContext, ServerTarget
+from eocexporter.collectors.base import CollectContext, ServerTarget, unsupported
 from eocexporter.model import LicenseSection
 from eocexporter.options import CollectorConfig, Duration
 
@@ -30,12 +30,7 @@ class LicensesCollector:
         try:
             payload = await client.get_json(target.base_url, ENDPOINT, ENDPOINT)
         except ApiNotFound:
-            client.support.record(server_id, ENDPOINT, supported=False)
-            ctx.warn_once(
-                f"license-unsupported:{client.target.name}:{server_id}",
-                f"target {client.target.name}, server {server_id}: no {ENDPOINT} (404: a version without "
-                "webapi); no licence series from this server, asked again hourly",
-            )
+            unsupported(ctx, target, ENDPOINT, "404: a version without webapi", "licence series")
             return LicenseSection(license=None)
         client.support.record(server_id, ENDPOINT, supported=True)
         license_ = read_payload(

@@ -45,7 +45,16 @@ CAMERA_ALT_STREAM = gauge(
     polled_by="cameras",
 )
 
-FAMILIES = (CAMERA_INFO, CAMERA_STATUS, CAMERA_RECEIVE, CAMERA_WRITE, CAMERA_ALT_STREAM)
+CAMERA_ON_RESERVE = gauge(
+    "eocortex_camera_on_reserve",
+    "1 if a server other than the camera's owner serves it now (the camera is listed by that server's"
+    " api/channels while ServerBindingsSettings.OwnerServerId names another), 0 if its owner serves it;"
+    " absent for a camera without an owner.",
+    ("target", "camera_id", "owner_server_id"),
+    polled_by="cameras",
+)
+
+FAMILIES = (CAMERA_INFO, CAMERA_STATUS, CAMERA_RECEIVE, CAMERA_WRITE, CAMERA_ALT_STREAM, CAMERA_ON_RESERVE)
 
 
 def render(series: SeriesSet, target: str, sections: Mapping[str, CamerasSection]) -> None:
@@ -62,6 +71,13 @@ def render(series: SeriesSet, target: str, sections: Mapping[str, CamerasSection
             seen_cameras.add(camera.camera_id)
             labels = (target, server_id, camera.camera_id, camera.name, bool_label(camera.disabled))
             series.add(CAMERA_INFO, labels, 1)
+            if camera.owner_server_id is not None:
+                on_reserve = camera.owner_server_id != server_id
+                series.add(
+                    CAMERA_ON_RESERVE,
+                    (target, camera.camera_id, camera.owner_server_id),
+                    bool_value(on_reserve),
+                )
         for status in section.statuses:
             camera_id = status.camera_id
             if camera_id in seen_statuses:

@@ -48,6 +48,21 @@ LICENSE_EXPIRY = gauge(
     polled_by="licenses",
 )
 
+LICENSE_MAX_CLIENTS = gauge(
+    "eocortex_license_max_clients",
+    "Client connections the licence allows (webapi/license MaxClients); absent when the licence does not"
+    " limit them (IsMaxClientsLimited false).",
+    ("target", "server_id"),
+    polled_by="licenses",
+)
+LICENSE_MAX_CLIENTS_LIMITED = gauge(
+    "eocortex_license_max_clients_limited",
+    "1 if the licence limits the number of client connections, 0 if not (webapi/license"
+    " IsMaxClientsLimited).",
+    ("target", "server_id"),
+    polled_by="licenses",
+)
+
 FAMILIES = (
     LICENSE_INFO,
     LICENSE_LIMIT,
@@ -55,6 +70,8 @@ FAMILIES = (
     LICENSE_USED_ON_SERVER,
     LICENSE_FEATURE,
     LICENSE_EXPIRY,
+    LICENSE_MAX_CLIENTS,
+    LICENSE_MAX_CLIENTS_LIMITED,
 )
 
 
@@ -73,6 +90,10 @@ def render(series: SeriesSet, target: str, sections: Mapping[str, LicenseSection
             series.add(LICENSE_FEATURE, (target, server_id, feature_label(name)), bool_value(enabled))
         if license_.is_time_limited and license_.time_limit is not None:
             series.add(LICENSE_EXPIRY, (target, server_id), _unix_seconds(license_.time_limit))
+        series.add(LICENSE_MAX_CLIENTS_LIMITED, (target, server_id), bool_value(license_.max_clients_limited))
+        # An unlimited licence's MaxClients (0 in the reference's example) is no limit: no series.
+        if license_.max_clients_limited is not False:
+            series.add(LICENSE_MAX_CLIENTS, (target, server_id), license_.max_clients)
 
 
 def _unix_seconds(moment: datetime) -> float:

@@ -1,4 +1,4 @@
-"""The four datasets: their fixed Arrow schemas (documented in docs/parquet.md) and keys.
+"""The five datasets: their fixed Arrow schemas (documented in docs/parquet.md) and keys.
 
 Times are ``timestamp[ms, tz=UTC]``; strings are dictionary-encoded in the files (pyarrow's default
 Parquet encoding, asked for explicitly); counts are int64 so sums over years cannot overflow.
@@ -14,9 +14,10 @@ OBJECT_COUNTS = "object_counts"
 VISITOR_REPORTS = "visitor_reports"
 CAMERA_STATUS = "camera_status"
 LICENSE_USAGE = "license_usage"
+ARCHIVE_DEPTH = "archive_depth"
 
 REPORT_DATASETS = (OBJECT_COUNTS, VISITOR_REPORTS)
-SNAPSHOT_DATASETS = (CAMERA_STATUS, LICENSE_USAGE)
+SNAPSHOT_DATASETS = (CAMERA_STATUS, LICENSE_USAGE, ARCHIVE_DEPTH)
 DATASETS = REPORT_DATASETS + SNAPSHOT_DATASETS
 
 # The report's distributions (L7877-7893), as columns: (JSON object, key, column).
@@ -88,6 +89,21 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("expiry", TIMESTAMP),  # null unless the licence is time limited
         ]
     ),
+    ARCHIVE_DEPTH: pa.schema(
+        [
+            ("ts", TIMESTAMP),
+            ("target", pa.string()),
+            ("server_id", pa.string()),
+            ("camera_id", pa.string()),
+            ("camera", pa.string()),  # null when the cameras collector has not named it
+            ("oldest_day", pa.date32()),  # null for a camera without archive in the look-back window
+            ("newest_day", pa.date32()),
+            ("days_held", pa.int64()),
+            ("missing_days", pa.int64()),  # null for a camera without archive
+            ("min_depth_days", pa.float64()),  # configured; null without the archiving collector's data
+            ("max_depth_days", pa.float64()),
+        ]
+    ),
 }
 
 # Columns that identify a row: no two rows of a dataset share them.
@@ -96,6 +112,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     VISITOR_REPORTS: ("interval_start", "target", "server_id", "camera_id"),
     CAMERA_STATUS: ("ts", "target", "camera_id"),
     LICENSE_USAGE: ("ts", "target", "server_id", "module"),
+    ARCHIVE_DEPTH: ("ts", "target", "camera_id"),
 }
 
 

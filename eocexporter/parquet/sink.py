@@ -7,7 +7,7 @@ server's pass, to be retried on the next one, so the order is kept and nothing i
 than the catch-up window are given up and counted. The checkpoint moves only after the interval's file is
 in place, so a crash between the two rewrites the same file — replacing it, never adding rows.
 
-Snapshot datasets (camera_status, license_usage) are taken from the collectors' latest complete data at
+Snapshot datasets (camera_status, license_usage, archive_depth) are taken from the collectors' latest complete data at
 slot boundaries of their interval. The API has no history of them, so missed slots cannot be caught up.
 
 The sink only consumes: each pass reads an :class:`~eocexporter.snapshot.ExporterSnapshot` (which servers
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 import pyarrow as pa
 
-from eocexporter.model import CamerasSection, LicenseSection
+from eocexporter.model import ArchiveDepthSection, ArchivingSection, CamerasSection, LicenseSection
 from eocexporter.ongoing import OngoingFailures
 from eocexporter.options import ParquetConfig
 from eocexporter.parquet import tables
@@ -36,7 +36,13 @@ from eocexporter.parquet.intervals import (
     last_closed_end,
     previous_boundary,
 )
-from eocexporter.parquet.schemas import CAMERA_STATUS, LICENSE_USAGE, OBJECT_COUNTS, VISITOR_REPORTS
+from eocexporter.parquet.schemas import (
+    ARCHIVE_DEPTH,
+    CAMERA_STATUS,
+    LICENSE_USAGE,
+    OBJECT_COUNTS,
+    VISITOR_REPORTS,
+)
 from eocexporter.parquet.sources import IntervalUnanswerable, ReportSource, ReportUnavailable
 from eocexporter.parquet.storage import ParquetStore, StoreError
 from eocexporter.snapshot import ExporterSnapshot, ParquetDatasetStats, TargetSnapshot
@@ -257,6 +263,7 @@ class ParquetSink:
             # old values as if current (and a camera its reserve server serves now, twice).
             (CAMERA_STATUS, target.sections.current_of(CamerasSection), tables.camera_status),
             (LICENSE_USAGE, target.sections.current_of(LicenseSection), tables.license_usage),
+            (ARCHIVE_DEPTH, target.sections.current_of(ArchiveDepthSection), _archive_depth_of(target)),
         )
         for dataset, sections, build in snapshots:
             config = getattr(self.config.datasets, dataset)
@@ -306,3 +313,23 @@ class ParquetSink:
 
     def _counters_for(self, target: str, dataset: str) -> _Counters:
         return self._counters.setdefault((target, dataset), _Counters())
+
+
+def _archive_depth_of(target: TargetSnapshot) -> Callable[..., pa.Table]:
+    """The archive_depth table builder, with the configured depths and the names of the target's cameras
+    (kept data too: a depth configured ten minutes ago is still the depth configured)."""
+
+    def build(name: str, ts: datetime, sections: Mapping[str, ArchiveDepthSection]) -> pa.Table:
+        settings = {
+            camera.camera_id: camera
+            for section in target.sections.of(ArchivingSection).values()
+            for camera in section.cameras
+        }
+        names = {
+            camera.camera_id: camera.name
+            for section in target.sections.of(CamerasSection).values()
+            for camera in section.cameras
+        }
+        return tables.archive_depth(name, ts, sections, settings, names)
+
+    return build

@@ -8,9 +8,19 @@ from datetime import datetime
 import pyarrow as pa
 
 from eocexporter.exposition import module_label
-from eocexporter.model import Camera, CamerasSection, CameraStatus, CameraVisitors, LicenseSection, LineReport
+from eocexporter.model import (
+    ArchiveDepthSection,
+    Camera,
+    CameraArchiving,
+    CamerasSection,
+    CameraStatus,
+    CameraVisitors,
+    LicenseSection,
+    LineReport,
+)
 from eocexporter.parquet.intervals import Interval
 from eocexporter.parquet.schemas import (
+    ARCHIVE_DEPTH,
     CAMERA_STATUS,
     LICENSE_USAGE,
     OBJECT_COUNTS,
@@ -121,3 +131,36 @@ def license_usage(target: str, ts: datetime, sections: Mapping[str, LicenseSecti
                 }
             )
     return _table(LICENSE_USAGE, rows)
+
+
+def archive_depth(
+    target: str,
+    ts: datetime,
+    sections: Mapping[str, ArchiveDepthSection],
+    settings: Mapping[str, CameraArchiving],
+    names: Mapping[str, str],
+) -> pa.Table:
+    """One row per camera: the days its archive holds (archive_depth collector) beside its configured
+    depths (archiving collector, by camera id) and its name (cameras collector); what a collector has not
+    said is null."""
+    rows = []
+    for server_id, section in sorted(sections.items()):
+        for camera in section.cameras:
+            days, configured = camera.days, settings.get(camera.camera_id)
+            rows.append(
+                {
+                    "ts": ts,
+                    "target": target,
+                    "server_id": server_id,
+                    "camera_id": camera.camera_id,
+                    "camera": names.get(camera.camera_id),
+                    "oldest_day": days[0] if days else None,
+                    "newest_day": days[-1] if days else None,
+                    "days_held": len(days),
+                    "missing_days": camera.missing,
+                    "min_depth_days": configured.min_depth_days if configured else None,
+                    "max_depth_days": configured.max_depth_days if configured else None,
+                }
+            )
+    rows.sort(key=lambda row: (row["server_id"], row["camera_id"]))
+    return _table(ARCHIVE_DEPTH, rows)

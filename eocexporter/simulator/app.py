@@ -161,7 +161,7 @@ class Simulator:
         # as if the resource did not exist.
         if (
             found is None
-            or request.method != "GET"
+            or request.method not in found[0].methods
             or (found[0].configure and not server.is_main)
             or (server.legacy and self.installation.missing_on_legacy(found[0].template))
         ):
@@ -175,7 +175,8 @@ class Simulator:
         if failure is not None:
             return _error(failure, "Simulated failure")
         try:
-            payload = route.handler(Request(self.installation, server, params, args))
+            query = tuple((name.lower(), value) for name, value in request.query.items())
+            payload = route.handler(Request(self.installation, server, params, args, query))
         except ApiError as exc:
             return _error(exc.status, exc.message)
         except UnknownObject:

@@ -28,6 +28,9 @@ MODEL_ACTIONS = {
     "expire_licence_soon": {"seconds", "server_id"},
     "set_legacy": {"server_id", "legacy"},
     "set_visitor_licensed": {"camera_id", "licensed"},
+    "set_archive": {"camera_id", "oldest", "gaps", "reset"},
+    "set_database_size": {"server_id", "kind", "module", "count"},
+    "add_export_task": {"server_id", "state", "error", "channel_id"},
 }
 
 
@@ -101,7 +104,11 @@ async def _model(simulator: Simulator, body: dict[str, Any]) -> dict[str, Any] |
     if unknown:
         raise ValueError(f"unknown fields for {action}: {sorted(unknown)}")
     result = getattr(simulator.installation, action)(**body)
-    return {"camera_id": result.id} if action == "add_camera" else None
+    if action == "add_camera":
+        return {"camera_id": result.id}
+    if action == "add_export_task":
+        return {"task_id": result}
+    return None
 
 
 _POSTS = {"faults": _faults, "variants": _variants, "clock": _clock, "model": _model}

@@ -9,10 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import databases, exports
+from .archive import ArchiveModel, ArchiveProfile, format_ms
+from .archive import to_ms as archive_ms
 from .clock import Clock
 from .config import SimulatorConfig
 from .licence import CONSUMERS, IDLE_TOTALS, LIC_PARAMS, LICENCE_FLAGS, USAGE_KEYS, bought
-from .seeded import unit
+from .seeded import derived_uuid, unit
 from .signals import (
     byte_rate,
     cumulative_shape,
@@ -27,6 +30,7 @@ from .topology import (
     AGES,
     EMOTIONS,
     GENDERS,
+    PLUGINS,
     SimCamera,
     SimServer,
     build_camera,
@@ -49,7 +53,10 @@ NULL_WRITE_ABSENT_MOD = 5  # status without WriteVideoMbps when index % 7 == 5
 NULL_ALT_RECEIVE_MOD = 6  # status ReceiveAltVideoMbps null when index % 7 == 6
 NULL_STATUS_INDEX = 4  # status Status null for camera index 4
 NULL_DISABLED_INDEX = 6  # api/channels Disabled null for camera index 6
-NULL_NAME_INDEX = 8  # api/channels Name null for camera index 8
+NULL_NAME_INDEX = 8  # api/channels Name null for camera index 8 (also archive_days, analytics ChannelName)
+NULL_MIN_DEPTH_INDEX = 5  # configure/channels/{id} ArchivingMinDeepnessInDays null for camera index 5
+# api/faces-groups, api/cars-groups (total_count) and their v2 twins (total_items) answer null sizes.
+NULL_TOTAL_KINDS = ("faces-groups", "cars-groups")
 # webapi/license objects at these positions of USAGE_KEYS come without OnServer (every 4th from the 3rd).
 NO_ON_SERVER_KEYS = tuple(key for position, key in enumerate(USAGE_KEYS) if position % 4 == 2)
 NULL_USED_KEY = "NonRegistratorChannels"
@@ -61,7 +68,11 @@ FUTURE_FLAG = "IsFutureFeatureEnabled"
 # Listed addresses (`listed_addresses`): the main server's LAN name is never to be contacted.
 MAIN_LAN_HOSTNAME = "eocortex-main.lan"
 MAIN_LAN_PORT = 8080
-LEGACY_MISSING = ("webapi/", "api/unique_visitor/report")
+LEGACY_MISSING = ("webapi/", "api/unique_visitor/report", "api/v2/")
+# Licences whose Total decides whether faceconfig lists any module ("face recognition" in the licence).
+FACE_RECOGNITION_LICENCES = ("CompleteFaceRecognitionChannels", "LightFaceRecognitionChannels")
+FACE_MODULES = ("basic", "expert", "complete")
+CAR_MODULES = ("complete", "light")
 
 
 class UnknownObject(LookupError):
@@ -94,6 +105,15 @@ class Installation:
         self._time_limits: dict[str, int] = {}
         self._failed_over: set[str] = set()
         self._visitor_refused: set[str] = set()
+        self._archive = ArchiveModel(config.seed, self.tz)
+        self._database_sizes: dict[tuple[str, str, str], int] = {}
+        # Seeded export tasks name the cameras each server had when the model was built (an export of
+        # a camera removed since stays in the history).
+        self._export_channels = {
+            server.id: tuple(c.id for c in self._cameras.values() if c.server_id == server.id)
+            for server in self.servers
+        }
+        self._added_exports: dict[str, list[exports.ExportTask]] = {}
         usage = self._usage()
         self._totals = {key: bought(used) for key, (used, _) in usage.items()}
         self._totals.update(IDLE_TOTALS)
@@ -235,11 +255,24 @@ class Installation:
         bindings = {
             "OwnerServerId": camera.server_id,
             "ReservedServerId": self.reserve_of(camera.server_id) or ZERO_GUID,
-            "ReplicationServerId": ZERO_GUID,
+            "ReplicationServerId": self.replication_server(camera),
         }
         if with_analytics:
-            bindings["VideoAnalyticsServerId"] = ZERO_GUID
+            bindings["VideoAnalyticsServerId"] = self.video_analytics_server(camera)
         return bindings
+
+    def _neighbour(self, camera: SimCamera, step: int) -> str:
+        if len(self.servers) < 2:
+            return ZERO_GUID
+        return self.servers[(self.server(camera.server_id).index + step) % len(self.servers)].id
+
+    def replication_server(self, camera: SimCamera) -> str:
+        """ReplicationServerId: the server before the owner for replicated cameras (2 or more servers)."""
+        return self._neighbour(camera, -1) if camera.replicated else ZERO_GUID
+
+    def video_analytics_server(self, camera: SimCamera) -> str:
+        """VideoAnalyticsServerId: the server after the owner for cameras analysed remotely."""
+        return self._neighbour(camera, 1) if camera.remote_analytics else ZERO_GUID
 
     def api_channel(self, camera: SimCamera) -> dict[str, Any]:
         """The shape of api/channels (L424-472) and configure/servers/{id}/channels (L4364-4391)."""
@@ -263,7 +296,17 @@ class Installation:
         return [self.api_channel(camera) for camera in self.cameras_served_by(self.server(server_id).id)]
 
     def configure_channel_brief(self, camera: SimCamera) -> dict[str, Any]:
-        """ChannelBrief of configure/channels (L776-836)."""
+        """An item of configure/channels: the ChannelBrief of L776-836, with the camera's
+        ArchiveSettings and AnalyzeSettings before MapSettings when `channel_list_settings` is on."""
+        brief = self._brief(camera)
+        if self.variants.channel_list_settings:
+            map_settings = brief.pop("MapSettings")
+            brief["ArchiveSettings"] = self._archive_settings(camera)
+            brief["AnalyzeSettings"] = self._analyze_settings(camera)
+            brief["MapSettings"] = map_settings
+        return brief
+
+    def _brief(self, camera: SimCamera) -> dict[str, Any]:
         return {
             "Id": camera.id,
             "Name": camera.name,
@@ -278,7 +321,7 @@ class Installation:
 
     def configure_channel(self, camera: SimCamera) -> dict[str, Any]:
         """A subset of the Channel of configure/channels/{id} (L1426-1573). Credentials are null."""
-        brief = self.configure_channel_brief(camera)
+        brief = self._brief(camera)
         map_settings = brief.pop("MapSettings")
 
         def stream(enabled: bool, roles: list[str]) -> dict[str, Any]:
@@ -328,29 +371,40 @@ class Installation:
                 "AlternativeVideoDecoderEnabled": False,
                 "IsSecureConnectionEnabled": False,
             },
-            "ArchiveSettings": {
-                "ArchivingDisabled": camera.archiving_mode == "OnlyManual",
-                "ArchivingMode": camera.archiving_mode,
-                "ArchivingVideoStreamType": "Main",
-                "ArchivingMinDeepnessInDays": 7.0,
-                "ArchivingMaxDeepnessInDays": 30.0,
-                "ArchivingSoundDisabled": not camera.sound,
-                "PreMotionDetectionRecSecs": 1,
-                "PostMotionDetectionRecSecs": 1,
-                "LimitRecordFpsAndOnlyIndepFramesEnabled": False,
-                "LimitedRecordFps": 30,
-                "DeviceArchiveEnabled": False,
-                "DeviceArchiveAutoSynchronizationEnabled": False,
-            },
-            "AnalyzeSettings": {
-                "MotionDetectorEnabled": camera.archiving_mode == "MDandManual" or camera.has_object_counting,
-                "AnalyzeStreamType": "Main",
-                "FaceDetectorEnabled": camera.has_visitor_module,
-                "FaceDetectorMode": "OptimizedQuality" if camera.has_visitor_module else "Basic",
-                "InteractiveSearchEnabled": camera.interactive_search,
-                "IsUseRemoteVideoAnalyticsServer": False,
-            },
+            "ArchiveSettings": self._archive_settings(camera),
+            "AnalyzeSettings": self._analyze_settings(camera),
             "MapSettings": map_settings,
+        }
+
+    def _archive_settings(self, camera: SimCamera) -> dict[str, Any]:
+        """ArchiveSettings (L1105-1161, L1520-1533); the depths are the camera's configured ones."""
+        min_depth = float(camera.min_depth)
+        return {
+            "ArchivingDisabled": camera.archiving_off,
+            "ArchivingMode": camera.archiving_mode,
+            "ArchivingVideoStreamType": "Main",
+            "ArchivingMinDeepnessInDays": None
+            if self.variants.nulls and camera.index == NULL_MIN_DEPTH_INDEX
+            else min_depth,
+            "ArchivingMaxDeepnessInDays": float(camera.max_depth),
+            "ArchivingSoundDisabled": not camera.sound,
+            "PreMotionDetectionRecSecs": 1,
+            "PostMotionDetectionRecSecs": 1,
+            "LimitRecordFpsAndOnlyIndepFramesEnabled": False,
+            "LimitedRecordFps": 30,
+            "DeviceArchiveEnabled": False,
+            "DeviceArchiveAutoSynchronizationEnabled": False,
+        }
+
+    def _analyze_settings(self, camera: SimCamera) -> dict[str, Any]:
+        """A subset of AnalyzeSettings (L1163-1213, L1534-1567): no motion zones, no search sizes."""
+        return {
+            "MotionDetectorEnabled": camera.motion_detector,
+            "AnalyzeStreamType": "Main",
+            "FaceDetectorEnabled": camera.face_detector,
+            "FaceDetectorMode": "OptimizedQuality" if camera.has_visitor_module else "Basic",
+            "InteractiveSearchEnabled": camera.interactive_search,
+            "IsUseRemoteVideoAnalyticsServer": self.video_analytics_server(camera) != ZERO_GUID,
         }
 
     # --- camera status ---------------------------------------------------------------------------
@@ -652,8 +706,8 @@ class Installation:
             "IsTimeLimited": None if variants.nulls and server.is_main else self._bool(ticks is not None),
             "TimeLimit": time_limit,
             "Language": "English",
-            "IsMaxClientsLimited": self._bool(True),
-            "MaxClients": self._max_clients,
+            "IsMaxClientsLimited": self._bool(not self._unlimited_clients(server)),
+            "MaxClients": 0 if self._unlimited_clients(server) else self._max_clients,
         }
         body.update({flag: self._bool(value) for flag, value in LICENCE_FLAGS.items()})
         if variants.extra_fields:
@@ -672,6 +726,10 @@ class Installation:
             name, usage = FUTURE_MODULE
             body[name] = dict(usage)
         return body
+
+    def _unlimited_clients(self, server: SimServer) -> bool:
+        """With 2 or more servers the main server's licence does not limit remote workstations."""
+        return server.is_main and len(self.servers) >= 2
 
     def server_info(self, server_id: str, *, detailed: bool = False) -> dict[str, Any]:
         """An entry of configure/servers (L4243-4305); Hostname/Port are where it really listens."""
@@ -717,6 +775,10 @@ class Installation:
         return "127.0.0.1", server.unreachable_port
 
     def faceconfig(self) -> dict[str, Any]:
+        """api/faceconfig: the modules "available" (L4971) and whether each is enabled; a licence without
+        face recognition (every FACE_RECOGNITION_LICENCES Total 0) makes none available."""
+        if not any(self._totals_of(key) for key in FACE_RECOGNITION_LICENCES):
+            return {"faces_modules": []}
         # Unique visitor reports need face recognition "Complete" (L7820).
         complete = any(camera.has_visitor_module for camera in self._cameras.values())
         return {
@@ -727,12 +789,219 @@ class Installation:
             ]
         }
 
+    def _totals_of(self, key: str) -> int:
+        return self._licence_overrides.get(key, {}).get("Total", self._totals.get(key, 0))
+
     def carconfig(self) -> dict[str, Any]:
         modules = [{"name": "complete", "enabled": True}, {"name": "light", "enabled": False}]
         if self.variants.carconfig_as_object:
             # The invalid example (L5819-5830) read as one object: its first module.
             return {"auto_modules": modules[0]}
         return {"auto_modules": modules}
+
+    # --- archive days ----------------------------------------------------------------------------
+
+    def archive_profile(self, camera_id: str) -> ArchiveProfile:
+        """What decides the camera's archive_days at the clock's instant (docs/simulator.md)."""
+        return self._archive.profile(self.camera(camera_id), self.clock.now())
+
+    def archive_days(self, camera_id: str, start_utc: datetime, end_utc: datetime) -> list[str]:
+        """ArchiveDays as webapi/cameras/{id}/archive_days serves them now: the first recording moment
+        of every held server-local day overlapping [start, end]; naive instants are UTC."""
+        start, end = _as_utc(start_utc), _as_utc(end_utc)
+        if start > end:
+            raise ValueError("the start time is later than the end time")
+        return self._archive.days(self.camera(camera_id), self.clock.now(), start, end)
+
+    def archive_days_body(self, camera_id: str, start_utc: datetime, end_utc: datetime) -> dict[str, Any]:
+        camera = self.camera(camera_id)
+        return {
+            "ChannelId": camera.id,
+            "ChannelName": self._webapi_name(camera),
+            "ArchiveDays": self.archive_days(camera.id, start_utc, end_utc),
+        }
+
+    def _webapi_name(self, camera: SimCamera) -> str | None:
+        return None if self.variants.nulls and camera.index == NULL_NAME_INDEX else camera.name
+
+    # --- video analytics plugins -----------------------------------------------------------------
+
+    def plugin_ids(self) -> dict[str, str]:
+        """Plugin name -> the id webapi/cameras/analytics serves (a small fixed set per seed)."""
+        return {name: derived_uuid(self.seed, "plugin", name) for name in PLUGINS}
+
+    def analytics(self, server_id: str, camera_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """webapi/cameras/analytics as `server_id` serves it now: every camera it serves (disabled ones
+        with their configured plugins), or those of `camera_ids` it serves, in the order asked."""
+        served = self.cameras_served_by(self.server(server_id).id)
+        if camera_ids is None:
+            cameras = served
+        else:
+            by_id = {camera.id: camera for camera in served}
+            wanted = dict.fromkeys(camera_id.lower() for camera_id in camera_ids)
+            cameras = [by_id[camera_id] for camera_id in wanted if camera_id in by_id]
+        ids = self.plugin_ids()
+        rows = []
+        for camera in cameras:
+            plugins: list[str] | None = [ids[name] for name in camera.plugins]
+            if self.variants.nulls and not plugins:
+                plugins = None
+            rows.append(
+                {"ChannelId": camera.id, "ChannelName": self._webapi_name(camera), "PluginIds": plugins}
+            )
+        return rows
+
+    # --- face and plate databases ----------------------------------------------------------------
+
+    def face_module(self, module: str) -> str:
+        """Check a face module name against api/faceconfig: ValueError when it is not listed or not
+        enabled (the resources answer 400)."""
+        listed = {entry["name"]: entry["enabled"] for entry in self.faceconfig()["faces_modules"]}
+        if module not in listed:
+            raise ValueError(f"Unknown face recognition module '{module}'")
+        if not listed[module]:
+            raise ValueError(f"Face recognition module '{module}' is not enabled")
+        return module
+
+    def enabled_face_module(self) -> str:
+        """The module api/v2/faces uses when no `module` is given: the first enabled one."""
+        for entry in self.faceconfig()["faces_modules"]:
+            if entry["enabled"]:
+                return entry["name"]
+        raise ValueError("No face recognition module is enabled")
+
+    def _database_key(self, server_id: str, kind: str, module: str | None) -> tuple[str, str, str]:
+        if kind not in databases.KINDS:
+            raise ValueError(f"kind must be one of {databases.KINDS}")
+        if kind in databases.FACE_KINDS:
+            module = databases.DEFAULT_MODULE if module is None else module
+            if module not in FACE_MODULES:
+                raise ValueError(f"face modules are {FACE_MODULES}")
+        elif module not in (None, databases.DEFAULT_MODULE):
+            # api/cars has no module parameter (Q26): plates live in the enabled LPR module's database.
+            raise ValueError(f"plate databases belong to the {databases.DEFAULT_MODULE!r} module")
+        return self.server(server_id).id, kind, module or databases.DEFAULT_MODULE
+
+    def database_size(self, server_id: str, kind: str, module: str | None = None) -> int:
+        """Records in a database: faces and faces-groups per face module, cars and cars-groups of the
+        LPR module; set by `set_database_size`, else drawn from the seed."""
+        key = self._database_key(server_id, kind, module)
+        if key in self._database_sizes:
+            return self._database_sizes[key]
+        return databases.seeded_size(self.seed, *key)
+
+    def database_records(
+        self, server_id: str, kind: str, module: str | None, offset: int, count: int, *, v2: bool = False
+    ) -> list[dict[str, Any]]:
+        """Records offset..offset+count-1 (those that exist, at most MAX_PORTION) as served."""
+        server, kind, module = self._database_key(server_id, kind, module)
+        total = self.database_size(server, kind, module)
+        end = min(total, offset + min(count, databases.MAX_PORTION))
+        face_shaped = v2 and (kind != "cars" or self.variants.v2_cars_shape == "faces")
+        return [
+            databases.record(
+                self.seed, server, kind, module, index, v2=face_shaped, nulls=self.variants.nulls
+            )
+            for index in range(max(0, offset), end)
+        ]
+
+    def database_v1(
+        self,
+        server_id: str,
+        kind: str,
+        module: str | None,
+        offset: int = 0,
+        portion: int = databases.DEFAULT_PORTION,
+    ) -> dict[str, Any]:
+        """api/faces, api/faces-groups, api/cars, api/cars-groups (L5068-5098, L5484-5506, L5968-5988,
+        L6378-6419): `portion` echoes how many records are served."""
+        records = self.database_records(server_id, kind, module, offset, portion)
+        total: int | None = self.database_size(server_id, kind, module)
+        if self.variants.nulls and kind in NULL_TOTAL_KINDS:
+            total = None
+        list_key = {"faces": "faces", "cars": "plates"}.get(kind, "groups")
+        return {"offset": offset, "portion": len(records), "total_count": total, list_key: records}
+
+    def database_v2(
+        self,
+        server_id: str,
+        kind: str,
+        module: str | None,
+        page: int = 1,
+        size: int = databases.DEFAULT_PORTION,
+    ) -> dict[str, Any]:
+        """api/v2/{kind} (L7737-7811): 1-based pages of `size` records; the echoed `page` per
+        `page_echo`."""
+        skip = (max(page, 1) - 1) * size
+        records = self.database_records(server_id, kind, module, skip, size, v2=True)
+        total: int | None = self.database_size(server_id, kind, module)
+        if self.variants.nulls and kind in NULL_TOTAL_KINDS:
+            total = None
+        return {"items": records, "page": self._page_echo(page), "total_items": total}
+
+    def _page_echo(self, page: int) -> int:
+        if self.variants.page_echo == "zero_based":
+            return max(page - 1, 0)
+        return page
+
+    # --- archive export tasks --------------------------------------------------------------------
+
+    def _export_task_objects(self, server_id: str) -> list[exports.ExportTask]:
+        server = self.server(server_id)
+        tasks = exports.seeded_tasks(self.seed, server.id, self._export_channels[server.id], self.clock.now())
+        tasks.extend(self._added_exports.get(server.id, []))
+        tasks.sort(key=lambda task: (task.creation, task.id), reverse=True)
+        return tasks
+
+    def export_tasks(self, server_id: str) -> list[dict[str, Any]]:
+        """Every task of webapi/archive_export/tasks on `server_id` now, newest first, as served; the
+        same list for every user (L7184: "unique to the user")."""
+        tasks = self._export_task_objects(server_id)
+        oldest_error = next(
+            (task.id for task in reversed(tasks) if task.state == 4 and task.ordinal is not None), None
+        )
+        return [self._export_task(task, oldest_error) for task in tasks]
+
+    def export_tasks_page(
+        self, server_id: str, page: int = 1, size: int = databases.DEFAULT_PORTION
+    ) -> dict[str, Any]:
+        """The answer to webapi/archive_export/tasks?page=&size= (L7226-7246)."""
+        tasks = self.export_tasks(server_id)
+        skip = (max(page, 1) - 1) * size
+        items = tasks[skip : skip + min(size, databases.MAX_PORTION)] if skip < len(tasks) else []
+        return {"Items": items, "Page": self._page_echo(page), "TotalItems": len(tasks)}
+
+    def _export_task(self, task: exports.ExportTask, oldest_error: str | None) -> dict[str, Any]:
+        variants = self.variants
+        state: int | str = task.state
+        error: int | str | None = task.error
+        state_name = exports.STATES.get(task.state)
+        error_name = exports.ERRORS.get(task.error)
+        if variants.unknown_values:
+            if task.ordinal == 1:
+                state, state_name = exports.UNKNOWN_STATE
+            if task.id == oldest_error:
+                error, error_name = exports.UNKNOWN_ERROR
+        if variants.enums_as_text:
+            state, error = f"{state} - {state_name}", f"{error} - {error_name}"
+        if variants.nulls and state_name == "InQueue":
+            error = None
+        fps = task.fps
+        return {
+            "Id": task.id,
+            "Params": {
+                "ChannelId": task.channel_id,
+                "StartTimeUtc": _format_ms(task.start),
+                "EndTimeUtc": _format_ms(task.end),
+                "IsSoundEnabled": task.sound,
+                "UseTimeStamps": task.timestamps,
+                "CreationTime": _format_ms(task.creation),
+                "Fps": int(fps) if variants.whole_numbers_as_int and float(fps).is_integer() else float(fps),
+                "AddHvc1TagForHevc": task.hvc1,
+            },
+            "State": state,
+            "Error": error,
+        }
 
     # --- changes while running -------------------------------------------------------------------
 
@@ -770,6 +1039,7 @@ class Installation:
         del self._cameras[camera.id]
         self._forced_status.pop(camera.id, None)
         self._visitor_refused.discard(camera.id)
+        self._archive.forget(camera.id)
         self.topology_changed()
 
     def rename_camera(self, camera_id: str, name: str) -> None:
@@ -777,8 +1047,64 @@ class Installation:
         self.topology_changed()
 
     def disable_camera(self, camera_id: str, disabled: bool = True) -> None:
-        self.camera(camera_id).disabled = disabled
+        """Disabling stops the camera's archive now; enabling resumes it, the days missed becoming gaps."""
+        camera = self.camera(camera_id)
+        now = self.clock.now()
+        stop_before = self._archive.stop_ms(camera, archive_ms(now))
+        camera.disabled = disabled
+        self._archive.toggled(camera, stop_before, now)
         self.topology_changed()
+
+    def set_archive(
+        self,
+        camera_id: str,
+        *,
+        oldest: date | str | None = None,
+        gaps: Iterable[date | str] | None = None,
+        reset: bool = False,
+    ) -> None:
+        """Pin the camera's oldest archive day (server-local; from then on it stays, not moved by the
+        retention) and/or its exact gap days; `reset` first returns to the seeded archive. Dates may be
+        ISO strings (`"2026-11-20"`)."""
+        camera = self.camera(camera_id)
+        if gaps is not None and (isinstance(gaps, str | bytes) or not isinstance(gaps, Iterable)):
+            raise ValueError("gaps must be a list of dates")
+        self._archive.set_archive(
+            camera,
+            oldest=None if oldest is None else _as_date(oldest),
+            gaps=None if gaps is None else [_as_date(day) for day in gaps],
+            reset=bool(reset),
+        )
+
+    def set_database_size(
+        self, server_id: str, kind: str, module: str | None = None, count: int | None = None
+    ) -> None:
+        """Size of a face or plate database on one server: `kind` faces | faces-groups | cars |
+        cars-groups, `module` a face module (default "complete"; None or "complete" for plates)."""
+        key = self._database_key(server_id, kind, module)
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= databases.INT32_MAX:
+            raise ValueError("count must be an integer from 0 to 2147483647")
+        self._database_sizes[key] = count
+
+    def add_export_task(
+        self, server_id: str, state: int | str = 1, error: int | str = 0, channel_id: str | None = None
+    ) -> str:
+        """Add a task created now (kept in that state, never leaving the history); returns its id.
+        `state`/`error` as codes, names or "N - Name"; `channel_id` defaults to the server's first camera."""
+        server = self.server(server_id)
+        code = exports.parse_code(state, exports.STATES, "state")
+        error_code = exports.parse_code(error, exports.ERRORS, "error")
+        if channel_id is None:
+            own = self.cameras_on(server.id)
+            channel = own[0].id if own else ZERO_GUID
+        else:
+            channel = self.camera(channel_id).id
+        added = self._added_exports.setdefault(server.id, [])
+        task = exports.added_task(
+            self.seed, server.id, len(added), channel, self.clock.now(), code, error_code
+        )
+        added.append(task)
+        return task.id
 
     def force_status(self, camera_id: str, status: str | None) -> None:
         """Pin a camera's Status (e.g. "ErrorMain") until called again with None."""
@@ -835,3 +1161,20 @@ class Installation:
 
 def _as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _as_date(value: date | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
+
+
+def _format_ms(moment: datetime) -> str:
+    return format_ms(archive_ms(moment))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from . import databases
 from .model import Installation, UnknownObject
-from .timefmt import parse_request_time
+from .timefmt import parse_iso_time, parse_request_time
 from .topology import SimServer
 
 
@@ -27,6 +29,8 @@ class Request:
     # Query parameters with lower-cased names: the reference spells them both ways (Q1).
     params: dict[str, str]
     args: dict[str, str]
+    # Every query parameter in order, names lower-cased, repeats kept (channelIds may repeat).
+    query: tuple[tuple[str, str], ...] = ()
 
 
 Handler = Callable[[Request], Any]
@@ -36,6 +40,7 @@ Handler = Callable[[Request], Any]
 class Route:
     template: str
     handler: Handler
+    methods: tuple[str, ...] = ("GET",)
 
     @property
     def configure(self) -> bool:
@@ -216,11 +221,95 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+# --- api/ face and plate databases ----------------------------------------------------------------
+
+_INTEGER = re.compile(r"[+-]?\d{1,10}")
+
+
+def _count(params: dict[str, str], name: str, default: int) -> int:
+    """A non-negative int32 query parameter; absent or empty: the default."""
+    raw = params.get(name, "").strip()
+    if not raw:
+        return default
+    if not _INTEGER.fullmatch(raw) or not 0 <= int(raw) <= databases.INT32_MAX:
+        raise ApiError(400, f"Invalid value of parameter {name}: '{params[name]}'")
+    return int(raw)
+
+
+def _no_filter(params: dict[str, str]) -> None:
+    if "filter" in params:
+        raise ApiError(400, "The filter parameter is not simulated")
+
+
+def _face_module(request: Request, *, required: bool) -> str:
+    module = request.params.get("module", "").strip().lower()
+    if not module:
+        if required:
+            raise ApiError(400, "Parameter module is required")
+        return request.installation.enabled_face_module()
+    return request.installation.face_module(module)
+
+
+def _database_v1(kind: str) -> Handler:
+    def handler(request: Request) -> Any:
+        params = request.params
+        _no_filter(params)
+        # api/cars documents no module (Q26): a `module` there is tolerated and ignored, as `dbid` is.
+        module = _face_module(request, required=True) if kind in databases.FACE_KINDS else None
+        offset = _count(params, "offset", 0)
+        portion = _count(params, "portion", databases.DEFAULT_PORTION)
+        return request.installation.database_v1(request.server.id, kind, module, offset, portion)
+
+    return handler
+
+
+def _database_v2(kind: str) -> Handler:
+    def handler(request: Request) -> Any:
+        params = request.params
+        _no_filter(params)
+        module = _face_module(request, required=False) if kind in databases.FACE_KINDS else None
+        page = _count(params, "page", 1)
+        size = _count(params, "size", databases.DEFAULT_PORTION)
+        return request.installation.database_v2(request.server.id, kind, module, page, size)
+
+    return handler
+
+
 # --- webapi/ ---------------------------------------------------------------------------------------
 
 
 def license_(request: Request) -> Any:
     return request.installation.license(request.server.id)
+
+
+def _iso(params: dict[str, str], name: str) -> datetime:
+    if name not in params:
+        raise ApiError(400, f"Parameter {name} is required")
+    try:
+        return parse_iso_time(params[name])
+    except ValueError:
+        raise ApiError(400, f"Invalid value of parameter {name}: '{params[name]}'") from None
+
+
+def archive_days(request: Request) -> Any:
+    camera = _own_camera(request, request.args["id"])
+    start, end = _iso(request.params, "starttimeutc"), _iso(request.params, "endtimeutc")
+    if start > end:
+        raise ApiError(400, "startTimeUtc is later than endTimeUtc")
+    return request.installation.archive_days_body(camera.id, start, end)
+
+
+def analytics(request: Request) -> Any:
+    # `channelIds` (array[string], L726): repeated, comma-separated, or both.
+    values = [value for name, value in request.query if name in ("channelids", "channelids[]")]
+    asked = [_guid(part, "channel id") for value in values for part in value.split(",") if part.strip()]
+    return request.installation.analytics(request.server.id, asked or None)
+
+
+def export_tasks(request: Request) -> Any:
+    page = _count(request.params, "page", 1)
+    size = _count(request.params, "size", databases.DEFAULT_PORTION)
+    return request.installation.export_tasks_page(request.server.id, page, size)
 
 
 ROUTES = [
@@ -241,5 +330,11 @@ ROUTES = [
     Route("api/object_counting/report", counting_report),
     Route("api/unique_visitor/report", visitor_report),
     Route("webapi/license", license_),
+    Route("webapi/cameras/{id}/archive_days", archive_days),
+    Route("webapi/cameras/analytics", analytics),
+    # A listing printed as POST (L7182); GET is answered alike (Q7).
+    Route("webapi/archive_export/tasks", export_tasks, ("GET", "POST")),
+    *(Route(f"api/{kind}", _database_v1(kind)) for kind in databases.KINDS),
+    *(Route(f"api/v2/{kind}", _database_v2(kind)) for kind in databases.KINDS),
 ]
 ENDPOINTS = tuple(route.template for route in ROUTES)

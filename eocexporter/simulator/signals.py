@@ -86,6 +86,10 @@ def is_recording(archiving_mode: str, key: tuple[object, ...], instant: datetime
     if archiving_mode == "AlwaysOn":
         return True
     if archiving_mode == "MDandManual":
-        # Motion-triggered recording: on for about a third of the minutes.
-        return unit(*key, "motion", int(instant.timestamp() // 60)) < 0.35
+        return is_motion_minute(key, int(instant.timestamp() // 60))
     return False
+
+
+def is_motion_minute(key: tuple[object, ...], minute: int) -> bool:
+    """Motion-triggered recording is on for about a third of the minutes (minutes since the epoch)."""
+    return unit(*key, "motion", minute) < 0.35

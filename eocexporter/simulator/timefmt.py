@@ -42,6 +42,24 @@ def parse_request_time(raw: str) -> datetime:
     raise ValueError(f"unrecognised date-time {raw!r}")
 
 
+def parse_iso_time(raw: str) -> datetime:
+    """An ISO 8601 date-time for a webapi `...Utc` parameter, as an aware UTC instant: minutes only
+    (`2024-08-20T08:20`, L642-643, Q34), seconds, fractions, `Z` or an offset; zone-less is UTC."""
+    text = raw.strip()
+    candidates = [text]
+    # An unencoded "+03:00" offset arrives as " 03:00" after query decoding.
+    head, sep, tail = text.rpartition(" ")
+    if sep and "T" in head:
+        candidates.append(f"{head}+{tail}")
+    for candidate in candidates:
+        try:
+            moment = datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    raise ValueError(f"unrecognised date-time {raw!r}")
+
+
 def format_ticks(ticks: int, fraction_digits: int) -> str:
     """UTC instant given in .NET-style ticks since the Unix epoch, as ISO 8601 with a Z suffix."""
     seconds, fraction = divmod(ticks, TICKS_PER_SECOND)

@@ -35,6 +35,20 @@ TRICKY_CAMERA_NAMES = (
 )
 TRICKY_ZONE_NAMES = ('Линия "вход" \\ A', "Zone\nnorth", "Проход №2")
 
+# Configured archive depths (ArchiveSettings.Archiving{Min,Max}DeepnessInDays); every min <= every max.
+MIN_DEPTHS = (3, 7, 14, 30)
+MAX_DEPTHS = (30, 60, 90, 365)
+# How a camera's archive behaves (docs/simulator.md, "Archive days"); the first four cameras that record
+# take them in this order, so every kind occurs.
+ARCHIVE_KINDS = ("normal", "shallow", "gaps", "recent")
+# Video analytics plugins (webapi/cameras/analytics PluginIds); ids derive from the seed and the name.
+PLUGINS = ("object-counting", "unique-visitors", "heat-map", "abandoned-objects", "fire-and-smoke")
+_EXTRA_PLUGINS = PLUGINS[2:]
+MAX_PLUGINS = 3
+# Camera indexes pinned to a remote video analytics server / to replication (with 2 or more servers).
+REMOTE_ANALYTICS_INDEX = 2
+REPLICATED_INDEX = 3
+
 GENDERS = ("Female", "Male")
 AGES = ("Young", "Adult", "MiddleAged", "Senior")
 EMOTIONS = ("Positive", "Neutral", "Negative")
@@ -97,10 +111,26 @@ class SimCamera:
     visitor_shares: dict[str, tuple[float, ...]] = field(default_factory=dict)
     shift: float = 0.0
     wobble: tuple[float, float] = (0.0, 0.0)
+    # Drawn from a stream of their own ("camera-extras"), so the draws above never move.
+    min_depth: int = 7
+    max_depth: int = 30
+    archive_kind: str = "normal"  # one of ARCHIVE_KINDS
+    shallow_depth: int = 1  # days kept by a "shallow" camera (its disk is too small)
+    archive_phase: float = 0.0  # in [0, 1): where the camera stands in its periodic history
+    motion_detector: bool = False
+    face_detector: bool = False
+    replicated: bool = False  # ReplicationServerId set (with 2 or more servers)
+    remote_analytics: bool = False  # VideoAnalyticsServerId set (with 2 or more servers)
+    plugins: tuple[str, ...] = ()  # names from PLUGINS
 
     @property
     def has_object_counting(self) -> bool:
         return bool(self.zones)
+
+    @property
+    def archiving_off(self) -> bool:
+        """ArchivingDisabled of configure/channels/{id}: manual-only recording counts as off."""
+        return self.archiving_mode == "OnlyManual"
 
 
 def build_servers(seed: int, count: int, port: int) -> list[SimServer]:
@@ -172,7 +202,36 @@ def build_camera(
             "age": _shares(draw, len(AGES), floor=0.02),
             "emotion": _shares(draw, len(EMOTIONS)),
         }
+    _draw_extras(seed, camera)
     return camera
+
+
+def _draw_extras(seed: int, camera: SimCamera) -> None:
+    """Archive depths and kind, analytics settings, server bindings and plugins. Every draw is made
+    whatever the camera runs, so each value depends only on (seed, index) and the modules."""
+    extras = rng(seed, "camera-extras", camera.index)
+    camera.min_depth = extras.choice(MIN_DEPTHS)
+    camera.max_depth = extras.choice(MAX_DEPTHS)
+    kind = extras.random()
+    camera.archive_kind = (
+        "shallow" if kind < 0.1 else "gaps" if kind < 0.2 else "recent" if kind < 0.28 else "normal"
+    )
+    camera.shallow_depth = extras.randint(1, max(1, camera.min_depth - 2))
+    camera.archive_phase = extras.random()
+    motion, face = extras.random(), extras.random()
+    camera.motion_detector = (
+        camera.archiving_mode == "MDandManual" or camera.has_object_counting or motion < 0.6
+    )
+    camera.face_detector = camera.has_visitor_module or face < 0.08
+    camera.replicated = extras.random() < 0.12 or camera.index == REPLICATED_INDEX
+    camera.remote_analytics = extras.random() < 0.08 or camera.index == REMOTE_ANALYTICS_INDEX
+    extra = extras.sample(_EXTRA_PLUGINS, 2)[: extras.choice((0, 0, 0, 1, 1, 2))]
+    modules = [
+        name
+        for name, runs in zip(PLUGINS, (camera.has_object_counting, camera.has_visitor_module), strict=False)
+        if runs
+    ]
+    camera.plugins = tuple([*modules, *extra][:MAX_PLUGINS])
 
 
 def _build_zones(seed: int, camera_index: int, draw) -> tuple[SimZone, ...]:
@@ -230,6 +289,9 @@ def build_cameras(seed: int, count: int, servers: list[SimServer]) -> list[SimCa
         cameras.append(camera)
     if count >= 10 and not any(camera.disabled for camera in cameras):
         cameras[-1].disabled = True
+    recording = (camera for camera in cameras if not camera.disabled and not camera.archiving_off)
+    for kind, camera in zip(ARCHIVE_KINDS, recording, strict=False):
+        camera.archive_kind = kind
     _name_tricky_zones(cameras)
     return cameras
 

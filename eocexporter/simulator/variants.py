@@ -14,6 +14,8 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "visitor_distribution_basis": ("unique", "documented"),
     "listed_addresses": ("actual", "lan", "unreachable"),
     "time_limit_style": ("iso_z", "iso_no_zone", "iso_offset", "dotnet_text"),
+    "page_echo": ("zero_based", "one_based"),
+    "v2_cars_shape": ("faces", "plates"),
 }
 
 
@@ -53,6 +55,15 @@ class Variants:
     time_limit_style: str = "iso_z"
     # `{}` instead of `[]` for a counting list without cameras (Q37's object-or-array, taken to the end).
     empty_object_bodies: bool = False
+    # configure/channels items also carry ArchiveSettings and AnalyzeSettings as configure/channels/{id}.
+    channel_list_settings: bool = False
+    # Q16: archive export State/Error as the example's "1 - InQueue" / "0 - None" instead of integers.
+    enums_as_text: bool = False
+    # Q28: pages are asked 1-based (L7756-7758); the echo is the page asked minus one, as both examples
+    # (L7740/L7791, L7187/L7244), or the page asked.
+    page_echo: str = "zero_based"
+    # Q29: api/v2/cars items face-shaped as its example (L7764-7793) or as api/cars plates.
+    v2_cars_shape: str = "faces"
 
     def updated(self, changes: Mapping[str, Any]) -> Variants:
         """A copy with `changes` applied; ValueError names the first invalid entry."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -36,12 +36,23 @@ from eocexporter.exposition.cameras import BYTES_PER_SECOND_PER_MBPS
 from eocexporter.exposition.family import Family
 from eocexporter.model import (
     KNOWN_CAMERA_STATES,
+    AnalyticsSection,
+    ArchiveDepthSection,
+    ArchiveExportSection,
     ArchivingSection,
+    BindingsSection,
     Camera,
+    CameraArchiveDays,
     CameraArchiving,
+    CameraBinding,
+    CameraPlugins,
     CamerasSection,
     CameraStatus,
     CountingZone,
+    DatabaseSize,
+    DatabasesSection,
+    ExportTask,
+    License,
     LicenseSection,
     ObjectCountingSection,
     VisitorCounts,
@@ -66,10 +77,34 @@ CATALOGUE = catalogue()
 
 def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
     """``snapshot`` with what ``populated()`` (and its golden file) leave out — for its first target
-    archiving settings, Parquet sink figures, unknown values, endpoint support; a render failure and a
-    failed reload — so every family has series."""
+    archiving settings and depth, bindings, plugins, databases, export tasks, a camera on its reserve
+    server, licence client limits, Parquet sink figures, unknown values, endpoint support; a render
+    failure and a failed reload — so every family has series."""
     stats = ParquetDatasetStats(1, 1, 0, 0, 0, last_written={MAIN: 1.7e9}, backlog={MAIN: 0})
-    archiving = ArchivingSection(cameras=(CameraArchiving(CAM_1, "AlwaysOn", False),))
+    archiving = ArchivingSection(
+        cameras=(CameraArchiving(CAM_1, "AlwaysOn", False, 7.0, 30.0, {"FaceDetector": True}),)
+    )
+    depth = ArchiveDepthSection(cameras=(CameraArchiveDays(CAM_1, (date(2026, 11, 1), date(2026, 11, 3))),))
+    binding = CameraBinding(CAM_1, "Camera 1", {"owner": MAIN, "reserve": SECOND}, True, 55.75, 37.62)
+    export = ArchiveExportSection(
+        tasks=(ExportTask("t1", CAM_1, "Error", "NotEnoughSpace"),), failures={"NotEnoughSpace": 1}
+    )
+    # CAM_1 is SECOND's, served by MAIN.
+    kept_cameras = snapshot.targets[0].sections.of(CamerasSection)
+    main_cameras = kept_cameras[MAIN]
+    cameras = {
+        **kept_cameras,
+        MAIN: dataclasses.replace(
+            main_cameras,
+            cameras=(
+                Camera(CAM_1, "Camera 1", False, MAIN, owner_server_id=SECOND),
+                *main_cameras.cameras[1:],
+            ),
+        ),
+    }
+    license_ = LicenseSection(
+        dataclasses.replace(_license_of(snapshot), max_clients_limited=True, max_clients=25)
+    )
     first, *rest = snapshot.targets
     api = dataclasses.replace(
         first.api, unknown_values={("api/objects_counting/current_counters", "Type"): 2}
@@ -79,7 +114,18 @@ def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
         refused_cameras={(MAIN, "api/unique_visitor/report"): 1},
     )
     first = replace_target(
-        first, archiving={MAIN: archiving}, parquet={"object_counts": stats}, api=api, support=support
+        first,
+        archiving={MAIN: archiving},
+        archive_depth={MAIN: depth},
+        bindings={MAIN: BindingsSection(cameras=(binding,))},
+        analytics_plugins={MAIN: AnalyticsSection(cameras=(CameraPlugins(CAM_1, ("p1",)),))},
+        databases={MAIN: DatabasesSection(databases=(DatabaseSize("faces", "basic", "records", True, 12),))},
+        archive_export={MAIN: export},
+        cameras=cameras,
+        licenses={MAIN: license_},
+        parquet={"object_counts": stats},
+        api=api,
+        support=support,
     )
     return dataclasses.replace(
         snapshot,
@@ -87,6 +133,12 @@ def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
         render_failures={("plant", "cameras"): 1},
         reload=ConfigReload(successful=False, success_timestamp=1.7e9),
     )
+
+
+def _license_of(snapshot: ExporterSnapshot) -> License:
+    license_ = snapshot.targets[0].sections.of(LicenseSection)[MAIN].license
+    assert license_ is not None
+    return license_
 
 
 def _with(target: TargetSnapshot, **changes: object) -> ExporterSnapshot:

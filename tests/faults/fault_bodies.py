@@ -30,12 +30,19 @@ from aiohttp import web
 # What the exporter polls, and which collectors read each endpoint.
 POLLED = {
     "configure/servers": ("discovery",),
-    "api/channels": ("cameras", "visitors", "archiving"),
+    "api/channels": ("cameras", "visitors", "archiving", "archive_depth"),
     "api/channels/{id}/status": ("cameras",),
     "configure/channels/{id}": ("archiving",),
+    "configure/channels": ("bindings", "archiving"),
     "webapi/license": ("licenses",),
     "api/objects_counting/current_counters": ("object_counting",),
     "api/unique_visitor/report": ("visitors",),
+    "webapi/cameras/{id}/archive_days": ("archive_depth",),
+    "webapi/cameras/analytics": ("analytics_plugins",),
+    "webapi/archive_export/tasks": ("archive_export",),
+    "api/faceconfig": ("databases",),
+    "api/faces": ("databases",),
+    "api/cars-groups": ("databases",),
 }
 # What the Parquet sink polls for each report dataset.
 REPORTS = {
@@ -126,8 +133,11 @@ def mutations(sample: Any) -> dict[str, Mutation]:
         "{}": lambda _: "{}",
         "string": lambda _: '"hostile text"',
         "number": lambda _: "42",
-        "wrong type inside": wrong_type_inside,
     }
+    # Only where the answer has a boolean or a number to turn into text (an answer of strings alone would
+    # come back unchanged, which is no hostile body at all).
+    if wrong_type_inside(sample) != json.dumps(sample, ensure_ascii=False):
+        found["wrong type inside"] = wrong_type_inside
     if "\\ud800" in lone_surrogate(sample):
         found["lone surrogate"] = lone_surrogate
     found["20 MB"] = padded

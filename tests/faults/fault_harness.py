@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from helpers import parse_samples, series
 
 from eocexporter.parquet.schemas import KEYS, SCHEMAS
+from eocexporter.registry import COLLECTORS
 
 LOOPBACK = "127.0.0.1"
 TIMEZONE = "Europe/Moscow"
@@ -69,8 +70,7 @@ def exporter_config(
         "log_level": log_level,
         "targets": [{"name": TARGET, "url": url, "timezone": TIMEZONE, **FAST_CLIENT, **(target or {})}],
         "collectors": {
-            name: {"interval": interval}
-            for name in ("discovery", "cameras", "object_counting", "visitors", "licenses", "archiving")
+            name: {"interval": interval} for name in ("discovery", *(entry.name for entry in COLLECTORS))
         },
     }
     if root is not None:

@@ -58,6 +58,7 @@ from fault_harness import (
 from helpers import series
 from prometheus_client.parser import text_string_to_metric_families
 
+from eocexporter.registry import COLLECTORS as REGISTERED
 from eocexporter.simulator import ENDPOINTS, SimulatorConfig, SystemClock, running_simulator
 
 SERVERS = 2
@@ -382,7 +383,7 @@ async def _disk(workdir: Path, mount: Path, failing_passes: int) -> DiskFigures:
 
 # ---- 2. hostile bodies against the served process ----------------------------------------------------------
 
-COLLECTORS = ("discovery", "cameras", "object_counting", "visitors", "licenses", "archiving")
+COLLECTORS = ("discovery", *(entry.name for entry in REGISTERED))
 # Endpoints that can be hostile together: what the exporter asks only after a good api/channels (the
 # per-camera ones) is never asked while api/channels or configure/servers answers badly.
 STAGES = (
@@ -392,7 +393,14 @@ STAGES = (
         "webapi/license",
         "api/objects_counting/current_counters",
         "api/unique_visitor/report",
+        "configure/channels",
+        "webapi/cameras/{id}/archive_days",
+        "webapi/cameras/analytics",
+        "webapi/archive_export/tasks",
+        "api/faceconfig",
     ),
+    # Asked only after api/faceconfig and api/carconfig answered well.
+    ("api/faces", "api/cars-groups"),
     ("api/channels",),
     ("configure/servers",),
 )
