@@ -20,22 +20,24 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from eocexporter import __version__
 from eocexporter.client.errors import ApiError
 from eocexporter.collectors.base import ServerTarget
 from eocexporter.collectors.reports import ReportReader, UnaskableInterval
 from eocexporter.config import ConfigError, Settings
-from eocexporter.exposition import Exposition, build_exposition
+from eocexporter.exposition import Exposition, RenderCache, build_exposition
 from eocexporter.exposition.render import RenderFailure
 from eocexporter.model import CameraVisitors, LineReport
-from eocexporter.parquet.sink import ParquetSink
 from eocexporter.parquet.sources import IntervalUnanswerable, ReportUnavailable
 from eocexporter.registry import COLLECTORS, CollectorJob, enabled_jobs
 from eocexporter.reload import plan_reload
 from eocexporter.runtime import DISCOVERY, TargetRuntime, system_now
 from eocexporter.snapshot import ConfigReload, ExporterSnapshot, TargetSnapshot
+
+if TYPE_CHECKING:
+    from eocexporter.parquet.sink import ParquetSink
 
 T = TypeVar("T")
 
@@ -44,16 +46,13 @@ log = logging.getLogger(__name__)
 # At most one render per this many seconds (or half the shortest collector interval, if shorter).
 MAX_RENDER_PAUSE_SECONDS = 2.0
 
-# The first runs of a target's collectors are spread over this many seconds after its first discovery,
-# so a restart does not fire every collector of every target at the same instant.
-FIRST_RUN_SPREAD_SECONDS = 1.0
-
 
 def exporter_snapshot(
     runtimes: Sequence[TargetRuntime],
     transform: Callable[[TargetSnapshot], TargetSnapshot] | None = None,
     render_failures: Mapping[tuple[str, str], int] | None = None,
     reload: ConfigReload | None = None,
+    render_seconds: Mapping[str, float] | None = None,
 ) -> ExporterSnapshot:
     targets = [runtime.snapshot() for runtime in runtimes]
     return ExporterSnapshot(
@@ -62,6 +61,7 @@ def exporter_snapshot(
         python_version=platform.python_version(),
         render_failures=dict(render_failures or {}),
         reload=reload,
+        render_seconds=dict(render_seconds or {}),
     )
 
 
@@ -122,8 +122,11 @@ class Exporter:
         self.reload_success_timestamp = time.time()
         self._reloading = asyncio.Lock()
         self.render_failures: Counter[tuple[str, str]] = Counter()
+        self.render_seconds: Counter[str] = Counter()  # stage -> CPU seconds of published renders
         self._failing_renders: set[tuple[str, str]] = set()
-        self.exposition: Exposition = build_exposition(self.snapshot(), COLLECTORS)
+        # The parts of the exposition already encoded, shared by every render (publisher and probes).
+        self._render_cache = RenderCache()
+        self.exposition: Exposition = build_exposition(self.snapshot(), COLLECTORS, self._render_cache)
         self.version = 0  # incremented each time a new exposition is swapped in
         self._dirty = asyncio.Event()
         self._published = asyncio.Condition()
@@ -138,6 +141,9 @@ class Exporter:
     def _new_sink(self, settings: Settings) -> ParquetSink | None:
         if not settings.parquet.enabled:
             return None
+        # Imported here: pyarrow and numpy are ~60 MB of RSS that a process without parquet.root never needs.
+        from eocexporter.parquet.sink import ParquetSink
+
         return ParquetSink(settings.parquet, self._now, RuntimeReportSource(self.runtimes))
 
     @property
@@ -154,6 +160,7 @@ class Exporter:
             with_sink_stats,
             self.render_failures,
             ConfigReload(self.reload_successful, self.reload_success_timestamp),
+            self.render_seconds,
         )
 
     async def target_exposition(self, name: str) -> Exposition | None:
@@ -166,7 +173,9 @@ class Exporter:
             return cached[1]
         snapshot = self.snapshot()
         one = replace(snapshot, targets=tuple(t for t in snapshot.targets if t.target == name))
-        exposition = await asyncio.to_thread(build_exposition, one, COLLECTORS)
+        exposition = await asyncio.to_thread(
+            build_exposition, one, COLLECTORS, self._render_cache, whole=False
+        )
         self._probes[name] = (version, exposition)
         return exposition
 
@@ -195,11 +204,14 @@ class Exporter:
     async def publish_now(self) -> None:
         complete = self.collected_once()  # judged before the snapshot is taken, so it covers them all
         try:
-            exposition = await asyncio.to_thread(build_exposition, self.snapshot(), COLLECTORS)
+            exposition = await asyncio.to_thread(
+                build_exposition, self.snapshot(), COLLECTORS, self._render_cache
+            )
         except Exception as exc:
             self._render_failed([RenderFailure("", "", exc)])
             raise
         self._render_failed(exposition.failures)
+        self.render_seconds.update(exposition.cpu_seconds)
         await self._swap(exposition)
         self._published_ready = self._published_ready or complete
 
@@ -356,9 +368,10 @@ class Exporter:
     ) -> None:
         if wait_for is not None:
             await wait_for.wait()
-            await asyncio.sleep(
-                _stable_fraction(runtime.target.name, name) * min(FIRST_RUN_SPREAD_SECONDS, interval)
-            )
+            # Each collector's first run at its own stable share of the spread: a start (or many replicas
+            # restarting together) does not send every collector's requests to the servers at once.
+            spread = min(runtime.target.politeness.first_run_spread, interval)
+            await asyncio.sleep(_stable_fraction(runtime.target.name, name) * spread)
         phase = time.monotonic()
         while True:
             try:

@@ -74,6 +74,33 @@ class TlsConfig(StrictModel):
         return value
 
 
+class PolitenessConfig(StrictModel):
+    """How hard the exporter may press each Eocortex server of a target (docs/configuration.md,
+    "Politeness to Eocortex"). Limits are per server, never per target: an installation's servers are
+    separate machines, and one slow server must not slow the polling of the others."""
+
+    # Requests in flight to one server at most; max_concurrency stays the cap of the whole target.
+    server_concurrency: int = Field(8, ge=1, le=256)
+    # Requests per second to one server at most, in a token bucket with a burst of max(1, rate/10);
+    # 0 = unlimited. Unlimited by default: the rate a server needs grows with its cameras (10,000 cameras
+    # every 15 s are 667 status requests a second), so any fixed default would starve a large server or
+    # mean nothing to a small one.
+    server_requests_per_second: float = Field(0.0, ge=0, le=100_000, allow_inf_nan=False)
+    # Halve a server's concurrency when its latency rises, win it back one request at a time (AIMD).
+    adaptive: bool = True
+    # Latency below this never counts as slow, whatever the server's own baseline: on a LAN a server
+    # answers in milliseconds, and doubling 2 ms is no sign of load.
+    slow_after: Duration = 0.5
+    # A collector's first run waits a stable share of min(this, its interval), so a start (or a restart of
+    # many replicas) does not send every collector's requests at once; 0 = all start at once.
+    first_run_spread: float = Field(15.0, ge=0, allow_inf_nan=False)
+
+    @field_validator("first_run_spread", mode="before")
+    @classmethod
+    def _duration_or_zero(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+
 def _zone(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -108,6 +135,7 @@ class TargetConfig(StrictModel):
     # Where to reach a server whose configure/servers address is not reachable from the exporter:
     # key = server id or "hostname:port" as configure/servers reports it, value = base URL.
     server_addresses: dict[str, str] = Field(default_factory=dict)
+    politeness: PolitenessConfig = PolitenessConfig()
 
     _address: SplitResult = PrivateAttr()
     _secret_digest: str = PrivateAttr()

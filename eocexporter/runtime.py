@@ -28,7 +28,7 @@ from eocexporter.ongoing import OngoingFailures
 from eocexporter.options import CollectorConfig, TargetConfig
 from eocexporter.registry import VISITORS, CollectorJob
 from eocexporter.sharding import Shard
-from eocexporter.snapshot import CollectorRun, Sections, TargetSnapshot
+from eocexporter.snapshot import ApiStats, CollectorRun, Sections, TargetSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -124,9 +124,16 @@ class TargetRuntime:
             server.server_id: asyncio.create_task(self._collect_on(job, ctx, server))
             for server in self.polled_servers()
         }
-        done, pending = (
-            await asyncio.wait(tasks.values(), timeout=config.deadline) if tasks else (set(), set())
-        )
+        try:
+            done, pending = (
+                await asyncio.wait(tasks.values(), timeout=config.deadline) if tasks else (set(), set())
+            )
+        except asyncio.CancelledError:
+            # Stopped (shutdown, reload): the per-server runs must not outlive the client they use.
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            raise
         for task in pending:
             task.cancel()
         if pending:
@@ -245,12 +252,22 @@ class TargetRuntime:
                 if self.shard.owns_server(self.target.name, server_id)
             },
             collectors=dict(sorted(self.runs.items())),
-            api=self.client.stats.snapshot(),
+            api=self._api_stats(),
             sections=sections,
             support=self.client.support.snapshot(),
             polled_servers=tuple(server.server_id for server in self.polled_servers()),
             timezone=self.target.timezone,
             last_error=self.last_error,
+        )
+
+    def _api_stats(self) -> ApiStats:
+        """The client's counters, with its per-server gates named by server id instead of base URL."""
+        limits, throttled = self.client.gates.limits(), self.client.gates.throttled_seconds()
+        asked = {server_id: url for server_id, url in sorted(self.urls.items()) if url in limits}
+        return replace(
+            self.client.stats.snapshot(),
+            server_concurrency_limits={server_id: limits[url] for server_id, url in asked.items()},
+            server_throttled_seconds={server_id: throttled[url] for server_id, url in asked.items()},
         )
 
 

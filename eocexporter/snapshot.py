@@ -49,6 +49,11 @@ class ApiStats:
     parse_errors: Mapping[str, int] = field(default_factory=dict)
     # (endpoint, field) -> values read but not understood (a zone Type the reference does not document)
     unknown_values: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    parse_seconds: Mapping[str, float] = field(default_factory=dict)  # endpoint -> CPU seconds parsing
+    # server_id -> its current concurrency limit, and seconds its requests waited for their turn
+    # (eocexporter.client.politeness); only servers that were asked something
+    server_concurrency_limits: Mapping[str, int] = field(default_factory=dict)
+    server_throttled_seconds: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +155,5 @@ class ExporterSnapshot:
     # (target, part) -> parts of the exposition left out because they could not be rendered
     render_failures: Mapping[tuple[str, str], int] = field(default_factory=dict)
     reload: ConfigReload | None = None
+    # stage ("encode", "gzip") -> CPU seconds the published renders took, since the start
+    render_seconds: Mapping[str, float] = field(default_factory=dict)

@@ -23,8 +23,15 @@ OPERATOR = SimUser("operator", "op-pass", senior_admin=False)
 AD_USER = SimUser("ivanov@corp.example", "AdPa55:word", user_type="ActiveDirectory")
 USERS = (ROOT, MONITOR, OPERATOR, AD_USER)
 
-# Fast failure for tests: short timeouts and back-off, so a retried fault costs milliseconds.
-FAST_CLIENT = {"request_timeout": 1.0, "retries": 2, "backoff_initial": 0.01, "backoff_max": 0.02}
+# Fast failure for tests: short timeouts and back-off, so a retried fault costs milliseconds; and the
+# collectors' first runs spread over 1 s instead of 15, so a test of the running loops waits little.
+FAST_CLIENT = {
+    "request_timeout": 1.0,
+    "retries": 2,
+    "backoff_initial": 0.01,
+    "backoff_max": 0.02,
+    "politeness": {"first_run_spread": 1.0},
+}
 
 
 @pytest.fixture

@@ -77,6 +77,13 @@ def test_full_config_reads_every_option(tmp_path: Path) -> None:
     assert target.request_timeout == 5.0
     assert target.tls.insecure_skip_verify is True
     assert target.server_addresses == {"192.168.100.51:8080": "https://eocortex-2.example.invalid:8080"}
+    assert target.politeness.model_dump() == {
+        "server_concurrency": 4,
+        "server_requests_per_second": 200,
+        "adaptive": False,
+        "slow_after": 2.0,
+        "first_run_spread": 0,
+    }
     assert settings.collectors.cameras.interval == 30.0
     assert settings.collectors.cameras.status_of_disabled is True
     assert settings.collectors.visitors.enabled is False

@@ -21,6 +21,9 @@ _VOLATILE = (
     re.compile(r"^eocortex_collector_last_success_timestamp_seconds\{.*"),
     re.compile(r"^eocortex_api_request_duration_seconds_(bucket|sum)\{.*"),
     re.compile(r"^eocortex_exporter_config_last_reload_success_timestamp_seconds .*"),
+    re.compile(r"^eocortex_exporter_render_cpu_seconds_total\{.*"),
+    re.compile(r"^eocortex_api_parse_cpu_seconds_total\{.*"),
+    re.compile(r"^eocortex_api_throttled_seconds_total\{.*"),
 )
 # The build's versions, which change with every release and Python.
 _BUILD_INFO = re.compile(r"^eocortex_exporter_build_info\{.*")

@@ -158,3 +158,27 @@ async def test_runs_never_overlap_and_are_bounded_by_their_deadline(
     assert 1.0 <= run.duration_seconds < 2.0  # its deadline, and the cancelling of what was pending
     assert exporter.runtimes[0].runs["object_counting"].success
     assert "visitors" not in exporter.runtimes[0].runs
+
+
+async def test_an_exposition_of_many_chunks_is_served_whole_with_its_length(
+    sim, exporter_factory, serve
+) -> None:
+    """The text is served from its chunks (some larger than a send slice), never joined first."""
+    from eocexporter.exposition import Exposition
+    from eocexporter.exposition.gzip_parts import GzipParts
+    from eocexporter.server import SEND_SLICE
+
+    chunks = (b"# HELP a b\n", bytes(range(97, 123)) * (SEND_SLICE // 13), b"", b"x 1\n" * 5000)
+    exporter = exporter_factory(make_settings(sim.main_url))
+    exporter.exposition = Exposition(chunks, GzipParts(3).compress(chunks))
+    base = await serve(exporter)
+    whole = b"".join(chunks)
+    async with aiohttp.ClientSession(auto_decompress=False) as http:
+        async with http.get(f"{base}/metrics", headers={"Accept-Encoding": "identity"}) as response:
+            assert int(response.headers["Content-Length"]) == len(whole)
+            assert await response.read() == whole
+        async with http.get(f"{base}/metrics", headers={"Accept-Encoding": "gzip"}) as response:
+            assert gzip.decompress(await response.read()) == whole
+        async with http.head(f"{base}/metrics", headers={"Accept-Encoding": "identity"}) as response:
+            assert int(response.headers["Content-Length"]) == len(whole)
+            assert await response.read() == b""

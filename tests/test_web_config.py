@@ -149,7 +149,7 @@ async def start(exporter_factory: Callable[[Any], Exporter]) -> AsyncIterator[St
         guard = WebGuard(config, clock=clock or time.monotonic)
         exporter = exporter_factory(settings if settings is not None else load_settings(None))
         await exporter.collect_once()
-        app = create_app(exporter, middlewares=[guard.middleware])
+        app = create_app(exporter, middlewares=[guard.middleware], on_prepare=[guard.add_headers])
         runner, port = await start_site(app, "127.0.0.1", 0, guard.ssl_context)
         started.append((runner, guard))
         return Served(guard, f"{guard.scheme}://127.0.0.1:{port}", exporter)

@@ -1102,6 +1102,43 @@ def exporter() -> Dashboard:
         unit="percentunit",
         defaults={"min": 0},
     )
+    d.panel(
+        "timeseries",
+        "Concurrency allowed per server",
+        "Requests the exporter lets be in flight to each server (politeness.server_concurrency, halved while"
+        " the server slows down or refuses, won back one at a time). A dip is the exporter backing off.",
+        [query(f"eocortex_api_server_concurrency_limit{{{T}}}", "{{target}} {{server_id}}")],
+        unit="none",
+        defaults={"min": 0},
+    )
+    d.panel(
+        "timeseries",
+        "Requests waiting for their server",
+        "Seconds per second the exporter's requests waited for a server's concurrency slot or its"
+        " requests-per-second limit: 0 unless a limit holds the polling back.",
+        [
+            query(
+                f"sum by (target, server_id) (rate(eocortex_api_throttled_seconds_total{{{T}}}[$__rate_interval]))",
+                "{{target}} {{server_id}}",
+            )
+        ],
+        unit="s",
+        defaults={"min": 0},
+    )
+    d.panel(
+        "timeseries",
+        "CPU parsing API answers",
+        "CPU seconds per second the exporter spends decoding and reading the Eocortex API's answers, by"
+        " target (eocortex_exporter_render_cpu_seconds_total has the exposition's own, per process).",
+        [
+            query(
+                f"sum by (target) (rate(eocortex_api_parse_cpu_seconds_total{{{T}}}[$__rate_interval]))",
+                "{{target}}",
+            )
+        ],
+        unit="s",
+        defaults={"min": 0},
+    )
     d.row("Parquet sink (with parquet.root set)")
     d.panel(
         "timeseries",

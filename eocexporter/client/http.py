@@ -20,6 +20,7 @@ import aiohttp
 
 from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
+from eocexporter.client.politeness import ServerGates
 from eocexporter.client.shared import SharedDocuments
 from eocexporter.client.stats import ApiStatsRecorder
 from eocexporter.client.support import EndpointSupport
@@ -43,8 +44,11 @@ class EocortexClient:
         self._credentials = credentials_for(target)
         self._secrets = self._credentials.secrets()
         self._semaphore = asyncio.Semaphore(target.max_concurrency)
+        self.gates = ServerGates(target.politeness)
         self._session: aiohttp.ClientSession | None = None
         self._rng = random.Random()
+        # (base URL, path) -> the last answer read through eocexporter.client.reading.get_and_read
+        self.last_answers: dict[tuple[str, str], Any] = {}
 
     async def __aenter__(self) -> EocortexClient:
         return self
@@ -88,12 +92,25 @@ class EocortexClient:
         ``endpoint`` is the route template (``api/channels/{id}/status``) used in metrics and messages.
         Raises an :class:`~eocexporter.client.errors.ApiError` subclass on failure.
         """
-        query = {**(params or {}), **self._credentials.params}
+        return self.decode(endpoint, await self.get_body(base_url, endpoint, path, params, method))
+
+    async def get_body(
+        self,
+        base_url: str,
+        endpoint: str,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        method: str = "GET",
+    ) -> bytes:
+        """The body of a successful answer, undecoded (see :meth:`get_json`)."""
+        # None rather than an empty mapping: aiohttp then leaves the URL as it is (a per-request saving
+        # that counts at 10,000 status requests a cycle).
+        query = {**(params or {}), **self._credentials.params} or None
         url = f"{base_url}/{path}"
         attempt = 0
         while True:
             try:
-                return await self._attempt(url, endpoint, query, method)
+                return await self._attempt(base_url, url, endpoint, query, method)
             except _Retryable as retryable:
                 if attempt >= self.target.retries:
                     raise ApiUnavailable(
@@ -104,42 +121,65 @@ class EocortexClient:
                 # Full jitter spreads the retries of many concurrent requests after a 409 burst.
                 await asyncio.sleep(self._rng.uniform(0, delay))
 
-    async def _attempt(self, url: str, endpoint: str, query: Mapping[str, str], method: str) -> Any:
+    async def _attempt(
+        self, base_url: str, url: str, endpoint: str, query: Mapping[str, str] | None, method: str
+    ) -> bytes:
         session = self._ensure_session()
-        async with self._semaphore:
-            started = time.perf_counter()
-            try:
-                async with session.request(method, url, params=query, allow_redirects=False) as response:
-                    body = await response.read()
-                    status = response.status
-            except asyncio.CancelledError:
-                # Abandoned by a deadline or a failing sibling; the server may still have answered it.
-                self.stats.request(endpoint, "cancelled", time.perf_counter() - started)
-                raise
-            except TimeoutError:
-                self.stats.request(endpoint, "timeout", time.perf_counter() - started)
-                raise _Retryable(f"timed out after {self.target.request_timeout:g}s") from None
-            except aiohttp.ClientSSLError as exc:
-                self.stats.request(endpoint, "tls_error", time.perf_counter() - started)
-                raise ApiUnavailable(endpoint, f"TLS error: {_ssl_reason(exc)}") from None
-            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
-                self.stats.request(endpoint, "connection_error", time.perf_counter() - started)
-                raise _Retryable(_connection_reason(exc)) from None
-            except (aiohttp.ClientError, ValueError) as exc:
-                # E.g. an unusable server address from configure/servers. The library's own message
-                # would carry the URL, and with it the query credentials: name the kind only.
-                self.stats.request(endpoint, "error", time.perf_counter() - started)
-                raise ApiUnavailable(endpoint, f"request failed ({type(exc).__name__})") from None
-            self.stats.request(endpoint, str(status), time.perf_counter() - started)
+        # The server's own gate first, the target's semaphore second: a request waiting for its server
+        # (eocexporter.client.politeness) must not hold a slot that another server's request could use.
+        gate = self.gates.gate(base_url)
+        ticket = await gate.enter()
+        outcome: str | None = None  # None: abandoned, which tells the gate nothing about the server
+        started = time.perf_counter()
+        try:
+            async with self._semaphore:
+                started = time.perf_counter()
+                try:
+                    async with session.request(method, url, params=query, allow_redirects=False) as response:
+                        body = await response.read()
+                        status = response.status
+                except asyncio.CancelledError:
+                    # Abandoned by a deadline or a failing sibling; the server may still have answered it.
+                    self.stats.request(endpoint, "cancelled", time.perf_counter() - started)
+                    raise
+                except TimeoutError:
+                    outcome = "timeout"
+                    self.stats.request(endpoint, outcome, time.perf_counter() - started)
+                    raise _Retryable(f"timed out after {self.target.request_timeout:g}s") from None
+                except aiohttp.ClientSSLError as exc:
+                    outcome = "tls_error"
+                    self.stats.request(endpoint, outcome, time.perf_counter() - started)
+                    raise ApiUnavailable(endpoint, f"TLS error: {_ssl_reason(exc)}") from None
+                except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, OSError) as exc:
+                    outcome = "connection_error"
+                    self.stats.request(endpoint, outcome, time.perf_counter() - started)
+                    raise _Retryable(_connection_reason(exc)) from None
+                except (aiohttp.ClientError, ValueError) as exc:
+                    # E.g. an unusable server address from configure/servers. The library's own message
+                    # would carry the URL, and with it the query credentials: name the kind only.
+                    outcome = "error"
+                    self.stats.request(endpoint, outcome, time.perf_counter() - started)
+                    raise ApiUnavailable(endpoint, f"request failed ({type(exc).__name__})") from None
+                outcome = str(status)
+                self.stats.request(endpoint, outcome, time.perf_counter() - started)
+        finally:
+            gate.leave(ticket, outcome, time.perf_counter() - started)
         if status in _RETRYABLE_STATUS:
             raise _Retryable(f"HTTP {status}" + _detail_suffix(body, self._secrets))
         if status >= 300:
             raise http_error(endpoint, status, _error_detail(body, self._secrets))
+        return body
+
+    def decode(self, endpoint: str, body: bytes) -> Any:
+        """The JSON document of an answer's body; its CPU time is counted as the endpoint's parsing."""
+        started_cpu = time.thread_time()
         try:
             document = json.loads(body)
         except (ValueError, UnicodeDecodeError):
             self.stats.parse_error(endpoint)
             raise ApiParseError(endpoint, f"response is not valid JSON ({len(body)} bytes)") from None
+        finally:
+            self.stats.parse_seconds(endpoint, time.thread_time() - started_cpu)
         if may_hold_surrogates(body):
             document, repairs = repaired(document)
             for _ in range(repairs):

@@ -44,6 +44,7 @@ class ApiStatsRecorder:
         self._durations: dict[str, _Histogram] = {}
         self._parse_errors: Counter[str] = Counter()
         self._unknown_values: Counter[tuple[str, str]] = Counter()
+        self._parse_seconds: Counter[str] = Counter()
 
     def request(self, endpoint: str, code: str, seconds: float) -> None:
         self._requests[(endpoint, code)] += 1
@@ -55,6 +56,10 @@ class ApiStatsRecorder:
     def parse_error(self, endpoint: str) -> None:
         self._parse_errors[endpoint] += 1
 
+    def parse_seconds(self, endpoint: str, cpu_seconds: float) -> None:
+        """CPU time spent decoding and reading an answer of the endpoint (JSON and the parser)."""
+        self._parse_seconds[endpoint] += cpu_seconds
+
     def unknown_value(self, endpoint: str, field: str) -> None:
         self._unknown_values[(endpoint, field)] += 1
 
@@ -64,4 +69,5 @@ class ApiStatsRecorder:
             durations={endpoint: hist.freeze() for endpoint, hist in self._durations.items()},
             parse_errors=dict(self._parse_errors),
             unknown_values=dict(self._unknown_values),
+            parse_seconds=dict(self._parse_seconds),
         )

@@ -18,7 +18,7 @@ from typing import Generic, Protocol, TypeVar
 from eocexporter.client import endpoints
 from eocexporter.client.http import EocortexClient
 from eocexporter.client.payloads import parse_channels
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import get_and_read
 from eocexporter.model import Camera, Server
 from eocexporter.options import CollectorConfig
 
@@ -74,8 +74,15 @@ def unsupported(
 async def list_cameras(client: EocortexClient, target: ServerTarget) -> list[Camera]:
     """The server's cameras from its ``api/channels``."""
     server_id = target.server.server_id
-    payload = await client.get_json(target.base_url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
-    return read_payload(client, endpoints.API_CHANNELS, server_id, parse_channels, payload, server_id)
+    return await get_and_read(
+        client,
+        target.base_url,
+        endpoints.API_CHANNELS,
+        endpoints.API_CHANNELS,
+        server_id,
+        parse_channels,
+        server_id,
+    )
 
 
 async def per_camera(

@@ -9,6 +9,8 @@ series, since neither a counter nor an occupancy is known to be right for it.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from eocexporter.client import endpoints
 from eocexporter.client.payloads import parse_counters
 from eocexporter.client.reading import read_payload
@@ -54,5 +56,5 @@ class ObjectCountingCollector:
                     f"{zone.zone_id} ({zone.zone!r}) has Type {zone.kind!r}, which the reference does not "
                     "document; it is not exported",
                 )
-        zones.sort(key=lambda zone: (zone.camera_id, zone.zone_id))
+        zones.sort(key=attrgetter("camera_id", "zone_id"))  # C-level key: 10,000s of zones
         return ObjectCountingSection(zones=tuple(zones))

@@ -61,17 +61,29 @@ def _label_escaper() -> Callable[[str], str]:
 
 def encode(series: SeriesSet) -> bytes:
     """The text exposition of ``series``: byte for byte what :func:`reference_encode` makes of it."""
-    out: list[str] = []
+    out: list[bytes] = []
+    for family, lines in encode_lines(series).items():
+        out.append(header(family))
+        out.append(lines)
+    return b"".join(out)
+
+
+def encode_lines(series: SeriesSet) -> dict[Family, bytes]:
+    """Each family's series lines (sorted by label values, without HELP and TYPE), for the families that
+    have series: what :func:`encode` writes under each family's :func:`header`. The renderer keeps these
+    per part of the exposition and puts parts together without encoding them again."""
     escape = _label_escaper()
+    encoded: dict[Family, bytes] = {}
     for family, by_labels in series.items():
         if not by_labels:
             continue  # a family with nothing to say is left out, HELP and TYPE included
         if family.kind == "histogram":
             # Few series (one per endpoint): the generic path through generate_latest costs nothing here.
-            out.append(reference_encode([(family, by_labels)]).decode("utf-8"))
+            # generate_latest writes the HELP and TYPE lines first: the lines are what follows them.
+            encoded[family] = reference_encode([(family, by_labels)]).split(b"\n", 2)[2]
         else:
-            _write_family(out, family, by_labels, escape)  # type: ignore[arg-type]
-    return "".join(out).encode("utf-8")
+            encoded[family] = _family_lines(family, by_labels, escape).encode("utf-8")  # type: ignore[arg-type]
+    return encoded
 
 
 def help_line(family: Family) -> str:
@@ -79,19 +91,24 @@ def help_line(family: Family) -> str:
     return f"# HELP {family.exposed_name} {_escape_help(family.help)}\n"
 
 
-def _write_family(
-    out: list[str], family: Family, by_labels: Mapping[tuple[str, ...], float], escape: Callable[[str], str]
-) -> None:
+def header(family: Family) -> bytes:
+    """The family's ``# HELP`` and ``# TYPE`` lines."""
+    return f"{help_line(family)}# TYPE {family.exposed_name} {family.kind}\n".encode()
+
+
+def _family_lines(
+    family: Family, by_labels: Mapping[tuple[str, ...], float], escape: Callable[[str], str]
+) -> str:
     name = family.exposed_name
-    out.append(f"{help_line(family)}# TYPE {name} {family.kind}\n")
     # generate_latest writes labels sorted by name; the series stay sorted by their values. One format
     # template per family puts each escaped value in its place in a single C-level call per series.
     labels = family.labels
     order = sorted(range(len(labels)), key=lambda index: labels[index])
     pairs = ",".join(f'{labels[index]}="{{{index}}}"' for index in order)
     line = (f"{name}{{{{{pairs}}}}} " if pairs else f"{name} ").format
-    for values in sorted(by_labels):
-        out.append(f"{line(*map(escape, values))}{float_text(by_labels[values])}\n")
+    return "".join(
+        [f"{line(*map(escape, values))}{float_text(by_labels[values])}\n" for values in sorted(by_labels)]
+    )
 
 
 def metric_families(

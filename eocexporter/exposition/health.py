@@ -17,6 +17,12 @@ RENDER_FAILURES = counter(
     " be rendered and the previous exposition stayed). Each is logged.",
     ("target", "part"),
 )
+RENDER_CPU = counter(
+    "eocortex_exporter_render_cpu_seconds",
+    "CPU seconds the exporter spent making the exposition it serves, by stage: encode (series to text;"
+    " only the parts whose data changed are encoded again) and gzip.",
+    ("stage",),
+)
 CONFIG_RELOAD_SUCCESSFUL = gauge(
     "eocortex_exporter_config_last_reload_successful",
     "1 if the last reload of the configuration (SIGHUP or POST /-/reload) succeeded, or none was tried; 0 if"
@@ -87,6 +93,29 @@ API_PARSE_ERRORS = Family(
     counted_by_client=True,
 )
 
+API_PARSE_CPU = Family(
+    "eocortex_api_parse_cpu_seconds",
+    "counter",
+    "CPU seconds the exporter spent decoding and reading the Eocortex API's answers (JSON and the"
+    " tolerant parsers), by route template.",
+    ("target", "endpoint"),
+    counted_by_client=True,
+)
+API_SERVER_CONCURRENCY_LIMIT = gauge(
+    "eocortex_api_server_concurrency_limit",
+    "Requests the exporter currently allows in flight to the server at once: politeness.server_concurrency,"
+    " halved while the server's answers slow down or it answers 503/429 or times out, and raised again by"
+    " one as they recover. Absent for a server not asked anything yet.",
+    ("target", "server_id"),
+)
+API_THROTTLED = Family(
+    "eocortex_api_throttled_seconds",
+    "counter",
+    "Seconds the exporter's requests to the server waited for their turn: for a free slot under the"
+    " server's concurrency limit, or for politeness.server_requests_per_second.",
+    ("target", "server_id"),
+    counted_by_client=True,
+)
 API_UNKNOWN_VALUES = Family(
     "eocortex_api_unknown_values",
     "counter",
@@ -112,6 +141,7 @@ ENDPOINT_REFUSED_CAMERAS = gauge(
 FAMILIES = (
     BUILD_INFO,
     RENDER_FAILURES,
+    RENDER_CPU,
     CONFIG_RELOAD_SUCCESSFUL,
     CONFIG_RELOAD_TIMESTAMP,
     UP,
@@ -123,6 +153,9 @@ FAMILIES = (
     API_REQUESTS,
     API_REQUEST_DURATION,
     API_PARSE_ERRORS,
+    API_PARSE_CPU,
+    API_SERVER_CONCURRENCY_LIMIT,
+    API_THROTTLED,
     API_UNKNOWN_VALUES,
     ENDPOINT_SUPPORTED,
     ENDPOINT_REFUSED_CAMERAS,
@@ -133,6 +166,8 @@ def render_exporter(series: SeriesSet, snapshot: ExporterSnapshot) -> None:
     series.add(BUILD_INFO, (snapshot.version, snapshot.python_version), 1)
     for (target, part), count in sorted(snapshot.render_failures.items()):
         series.add(RENDER_FAILURES, (target, part), count)
+    for stage, seconds in sorted(snapshot.render_seconds.items()):
+        series.add(RENDER_CPU, (stage,), seconds)
     if snapshot.reload is not None:
         series.add(CONFIG_RELOAD_SUCCESSFUL, (), bool_value(snapshot.reload.successful))
         series.add(CONFIG_RELOAD_TIMESTAMP, (), snapshot.reload.success_timestamp)
@@ -158,6 +193,12 @@ def render(series: SeriesSet, snapshot: TargetSnapshot) -> None:
         series.add_histogram(API_REQUEST_DURATION, (target, endpoint), histogram)
     for endpoint, count in sorted(api.parse_errors.items()):
         series.add(API_PARSE_ERRORS, (target, endpoint), count)
+    for endpoint, seconds in sorted(api.parse_seconds.items()):
+        series.add(API_PARSE_CPU, (target, endpoint), seconds)
+    for server_id, limit in sorted(api.server_concurrency_limits.items()):
+        series.add(API_SERVER_CONCURRENCY_LIMIT, (target, server_id), limit)
+    for server_id, seconds in sorted(api.server_throttled_seconds.items()):
+        series.add(API_THROTTLED, (target, server_id), seconds)
     for (endpoint, field), count in sorted(api.unknown_values.items()):
         series.add(API_UNKNOWN_VALUES, (target, endpoint, field), count)
     for (server_id, endpoint), supported in sorted(snapshot.support.endpoints.items()):

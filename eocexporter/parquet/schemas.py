@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from eocexporter.parquet.datasets import (  # noqa: F401  (re-exported: the names live beside their schemas)
+    ARCHIVE_DEPTH,
+    CAMERA_STATUS,
+    DATASETS,
+    LICENSE_USAGE,
+    OBJECT_COUNTS,
+    REPORT_DATASETS,
+    SNAPSHOT_DATASETS,
+    VISITOR_REPORTS,
+)
+
 TIMESTAMP = pa.timestamp("ms", tz="UTC")
 
-OBJECT_COUNTS = "object_counts"
-VISITOR_REPORTS = "visitor_reports"
-CAMERA_STATUS = "camera_status"
-LICENSE_USAGE = "license_usage"
-ARCHIVE_DEPTH = "archive_depth"
-
-REPORT_DATASETS = (OBJECT_COUNTS, VISITOR_REPORTS)
-SNAPSHOT_DATASETS = (CAMERA_STATUS, LICENSE_USAGE, ARCHIVE_DEPTH)
-DATASETS = REPORT_DATASETS + SNAPSHOT_DATASETS
 
 # The report's distributions (L7877-7893), as columns: (JSON object, key, column).
 VISITOR_BREAKDOWN: tuple[tuple[str, str, str], ...] = (

@@ -17,6 +17,7 @@ from .auth import AuthFailed, authenticate
 from .clock import SystemClock
 from .config import SimulatorConfig
 from .faults import CONFLICT_MESSAGE, FaultController
+from .load import LoadMeter
 from .model import Installation, UnknownObject
 from .routes import ENDPOINTS, ROUTES, ApiError, Request, match
 from .topology import SimServer
@@ -46,6 +47,7 @@ class Simulator:
         self.faults.set_listening = self._set_listening
         self.faults.set_failed_over = self.installation.set_failed_over
         self.request_log: deque[RequestRecord] = deque(maxlen=config.request_log_size)
+        self.load = LoadMeter()
         self._runners: dict[str, web.AppRunner] = {}
         # Bound, never listening: the refused ports listed_addresses="unreachable" lists.
         self._unreachable: list[socket.socket] = []
@@ -132,8 +134,18 @@ class Simulator:
     async def _handle(self, server: SimServer, request: web.Request) -> web.StreamResponse:
         if server.is_main and request.path.startswith(control.PREFIX):
             return await control.handle(self, request)
+        self.load.arrived(server.id)
+        try:
+            return await self._serve(server, request)
+        finally:
+            self.load.left(server.id)
+
+    async def _serve(self, server: SimServer, request: web.Request) -> web.StreamResponse:
         if self.faults.is_hanging(server.id):
             await self.faults.wait_until_up(server.id)
+        capacity = self.faults.capacity_for(server.id)
+        if capacity is not None:
+            await capacity.serve(server.id)
         found = match(ROUTES, request.path)
         template = found[0].template if found else None
         delay = self.faults.latency_for(server.id, template)

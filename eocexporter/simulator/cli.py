@@ -15,6 +15,7 @@ from typing import Any
 from .app import Simulator, running_simulator
 from .clock import SettableClock
 from .config import DEFAULT_PORT, SimulatorConfig, SimUser
+from .faults import SECONDS_PER_REQUEST
 from .routes import ENDPOINTS
 from .variants import Variants
 
@@ -49,6 +50,12 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
     parser.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every answer")
+    parser.add_argument(
+        "--capacity",
+        metavar="N[:SECONDS]",
+        help=f"each server works on N requests at once, each for SECONDS (default {SECONDS_PER_REQUEST:g});"
+        " the others wait their turn, see docs/simulator.md",
+    )
     parser.add_argument(
         "--error-rate",
         action="append",
@@ -153,6 +160,7 @@ def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
     error_rates = [_error_rate(item) for item in args.error_rate]
     if args.latency < 0:
         raise ValueError("--latency must not be negative")
+    capacity = _capacity(args.capacity) if args.capacity else None
     config = SimulatorConfig(
         ssl_context=_ssl_context(args.tls_cert, args.tls_key),
         servers=args.servers,
@@ -173,6 +181,8 @@ def _config_from(args: argparse.Namespace) -> tuple[SimulatorConfig, Setup]:
             # A --variant wins over the profile even when it names the default (nulls=false).
             simulator.installation.set_variants(**chosen)
         simulator.faults.set_latency(args.latency)
+        if capacity is not None:
+            simulator.faults.set_capacity(capacity[0], seconds_per_request=capacity[1])
         for endpoint, rate, status in error_rates:
             simulator.faults.set_error_rate(endpoint, rate, status)
 
@@ -205,3 +215,15 @@ def _error_rate(item: str) -> tuple[str, float, int]:
     if not 0 <= rate <= 1 or not 400 <= status <= 599:
         raise ValueError(f"--error-rate: rate must be within 0..1 and status 400..599 in {item!r}")
     return endpoint.strip("/"), rate, status
+
+
+def _capacity(spec: str) -> tuple[int, float]:
+    requests_text, _, seconds_text = spec.partition(":")
+    try:
+        requests = int(requests_text)
+        seconds = float(seconds_text) if seconds_text else SECONDS_PER_REQUEST
+    except ValueError:
+        raise ValueError(f"--capacity takes N[:SECONDS], not {spec!r}") from None
+    if requests < 1 or not 0 <= seconds < float("inf"):
+        raise ValueError(f"--capacity: N must be at least 1 and SECONDS not negative in {spec!r}")
+    return requests, seconds

@@ -39,6 +39,9 @@ async def handle(simulator: Simulator, request: web.Request) -> web.Response:
     try:
         if request.method == "GET" and name == "state":
             return _json(state(simulator))
+        if request.method == "POST" and name == "load/reset":
+            simulator.load.reset()
+            return _json(state(simulator))
         if request.method == "POST" and name in ("faults", "variants", "clock", "model"):
             body = await _body(request)
             result = await _POSTS[name](simulator, body)
@@ -74,6 +77,7 @@ def state(simulator: Simulator) -> dict[str, Any]:
         "cameras": len(inst.cameras),
         "users": [user.login for user in simulator.config.users],
         "faults": simulator.faults.state(),
+        "load": simulator.load.state(),
         "variants": inst.variants.as_dict(),
     }
 

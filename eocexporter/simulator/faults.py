@@ -13,12 +13,38 @@ ANY_ENDPOINT = "*"
 CONFLICT_MESSAGE = (
     "Configuration modification detected in the course of making the request. Repeat request later."
 )
+# How long a request holds one of a server's workers when it has a capacity (see Capacity).
+SECONDS_PER_REQUEST = 0.01
 
 
 @dataclass(frozen=True)
 class ErrorRate:
     rate: float
     status: int = 500
+
+
+class Capacity:
+    """A server with ``requests`` workers: each request holds one for ``seconds_per_request``, and the
+    requests beyond them wait, first come first served, for one to be free. With ``c`` requests sent at
+    once an answer takes about ``ceil(c / requests) x seconds_per_request``: the latency a client sees
+    grows with its concurrency past the capacity, as on a real server that is queueing, and never below.
+    A delay that grew only with the requests already in flight would never start on its own: answered in
+    microseconds, the simulator's requests do not overlap."""
+
+    def __init__(self, requests: int, seconds_per_request: float = SECONDS_PER_REQUEST) -> None:
+        self.requests = requests
+        self.seconds_per_request = seconds_per_request
+        self._workers: dict[str, asyncio.Semaphore] = {}  # by server: a global capacity is per server
+
+    async def serve(self, server_id: str) -> None:
+        workers = self._workers.get(server_id)
+        if workers is None:
+            workers = self._workers[server_id] = asyncio.Semaphore(self.requests)
+        async with workers:
+            await asyncio.sleep(self.seconds_per_request)
+
+    def as_dict(self) -> dict[str, float]:
+        return {"requests": self.requests, "seconds_per_request": self.seconds_per_request}
 
 
 class FaultController:
@@ -32,6 +58,8 @@ class FaultController:
         self.latency = 0.0
         self.endpoint_latency: dict[str, float] = {}
         self.server_latency: dict[str, float] = {}
+        self.capacity: Capacity | None = None
+        self.server_capacity: dict[str, Capacity] = {}
         self.error_rates: dict[str, ErrorRate] = {}
         self.conflicts: dict[str, int] = {}
         self.malformed: set[str] = set()
@@ -59,6 +87,26 @@ class FaultController:
             _set_or_drop(self.server_latency, self._server(server), seconds)
         else:
             self.latency = float(seconds)
+
+    def set_capacity(
+        self,
+        requests: float,
+        *,
+        server: str | None = None,
+        seconds_per_request: float = SECONDS_PER_REQUEST,
+    ) -> None:
+        """Every server's (or one server's, which then wins) capacity, see :class:`Capacity`. 0 removes."""
+        if requests < 0 or requests != int(requests):
+            raise ValueError("capacity must be a whole number of requests, 0 to remove")
+        if seconds_per_request < 0:
+            raise ValueError("seconds_per_request must not be negative")
+        capacity = Capacity(int(requests), float(seconds_per_request)) if requests else None
+        if server is None:
+            self.capacity = capacity
+        elif capacity is None:
+            self.server_capacity.pop(self._server(server), None)
+        else:
+            self.server_capacity[self._server(server)] = capacity
 
     def set_error_rate(self, endpoint: str, rate: float, status: int = 500) -> None:
         """Fail this share of requests (1.0: all) with `status` and an ErrorMessage. 0 removes."""
@@ -160,6 +208,8 @@ class FaultController:
         self.latency = 0.0
         self.endpoint_latency.clear()
         self.server_latency.clear()
+        self.capacity = None
+        self.server_capacity.clear()
         self.error_rates.clear()
         self.conflicts.clear()
         self.malformed.clear()
@@ -171,6 +221,10 @@ class FaultController:
                 "global": self.latency,
                 "endpoints": dict(self.endpoint_latency),
                 "servers": dict(self.server_latency),
+            },
+            "capacity": {
+                "global": self.capacity.as_dict() if self.capacity else None,
+                "servers": {server: c.as_dict() for server, c in self.server_capacity.items()},
             },
             "error_rates": {k: {"rate": v.rate, "status": v.status} for k, v in self.error_rates.items()},
             "conflicts": dict(self.conflicts),
@@ -192,6 +246,7 @@ class FaultController:
         unknown = set(spec) - {
             "clear",
             "latency",
+            "capacity",
             "error_rates",
             "conflicts",
             "malformed",
@@ -217,6 +272,20 @@ class FaultController:
                     calls.append(_bind(self.set_latency, _number(seconds), **target))
             else:
                 raise ValueError(f"latency keys are global, endpoints, servers; not {scope!r}")
+        capacity = spec.get("capacity")
+        if isinstance(capacity, int | float | dict) and not (
+            isinstance(capacity, dict) and set(capacity) <= {"global", "servers"}
+        ):
+            capacity = {"global": capacity}
+        for scope, values in _mapping(capacity, "capacity").items():
+            if scope == "global":
+                requests, seconds = _capacity(values)
+                calls.append(_bind(self.set_capacity, requests, **seconds))
+            else:
+                for server_id, value in _mapping(values, "capacity.servers").items():
+                    self._server(server_id)
+                    requests, seconds = _capacity(value)
+                    calls.append(_bind(self.set_capacity, requests, server=server_id, **seconds))
         for endpoint, value in _mapping(spec.get("error_rates"), "error_rates").items():
             self._endpoint(endpoint)
             rate, status = (
@@ -289,6 +358,9 @@ class FaultController:
         extra = self.endpoint_latency.get(endpoint, 0.0) if endpoint else 0.0
         return self.latency + self.server_latency.get(server_id, 0.0) + extra
 
+    def capacity_for(self, server_id: str) -> Capacity | None:
+        return self.server_capacity.get(server_id, self.capacity)
+
     def take_conflict(self, endpoint: str) -> bool:
         for key in (endpoint, ANY_ENDPOINT):
             if self.conflicts.get(key, 0) > 0:
@@ -342,6 +414,22 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ValueError(f"{name} must be an object")
     return value
+
+
+def _capacity(value: Any) -> tuple[float, dict[str, float]]:
+    """``4`` or ``{"requests": 4, "seconds_per_request": 0.05}``: the arguments of set_capacity."""
+    if isinstance(value, dict):
+        unknown = set(value) - {"requests", "seconds_per_request"}
+        if unknown:
+            raise ValueError(f"capacity keys are requests, seconds_per_request; not {sorted(unknown)}")
+        seconds = value.get("seconds_per_request")
+        extra = {} if seconds is None else {"seconds_per_request": _number(seconds)}
+        requests = _number(value.get("requests"))
+    else:
+        requests, extra = _number(value), {}
+    if requests != int(requests):
+        raise ValueError(f"capacity must be a whole number of requests, not {requests!r}")
+    return requests, extra
 
 
 def _number(value: Any, low: float = 0, high: float = float("inf")) -> float:

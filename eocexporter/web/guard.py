@@ -12,7 +12,8 @@ so a change that switches TLS on or off is refused the same way until the export
 Authentication. With ``basic_auth_users`` every path requires credentials except ``/healthz``, which
 says only that the process is alive (liveness probes, the image's HEALTHCHECK, send none). A request
 without valid credentials gets 401 with ``WWW-Authenticate: Basic``. Nothing about credentials is ever
-logged. Headers of ``http_server_config.headers`` are added to every response, 401s included.
+logged. Headers of ``http_server_config.headers`` are added to every response, 401s included
+(:meth:`WebGuard.add_headers`, on the application's ``on_response_prepare``).
 """
 
 from __future__ import annotations
@@ -136,20 +137,14 @@ class WebGuard:
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        config = self.refresh()
-        headers = config.headers
-        denied = await self._deny(request, config)
-        if denied is not None:
-            _add_headers(denied, headers)
-            return denied
-        try:
-            response = await handler(request)
-        except web.HTTPException as exc:
-            _add_headers(exc, headers)
-            raise
-        if not response.prepared:
-            _add_headers(response, headers)
-        return response
+        denied = await self._deny(request, self.refresh())
+        return denied if denied is not None else await handler(request)
+
+    async def add_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """An ``on_response_prepare`` signal handler: the configured headers on every response, 401s,
+        errors and responses streamed by their handler (which are sent before a middleware sees them)
+        included."""
+        _add_headers(response, self.config.headers)
 
     async def _deny(self, request: web.Request, config: WebConfig) -> web.Response | None:
         """The answer refusing this request, or None to serve it."""

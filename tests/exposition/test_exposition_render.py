@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import gzip
 from datetime import UTC, date, datetime
@@ -31,7 +32,8 @@ from exposition_snapshots import (
 from helpers import check_golden
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from eocexporter.exposition import CONTENT_TYPE
+from eocexporter import exposition
+from eocexporter.exposition import CONTENT_TYPE, RenderCache
 from eocexporter.exposition.cameras import BYTES_PER_SECOND_PER_MBPS
 from eocexporter.exposition.family import Family
 from eocexporter.model import (
@@ -58,13 +60,14 @@ from eocexporter.model import (
     VisitorCounts,
     VisitorsSection,
 )
-from eocexporter.registry import catalogue
+from eocexporter.registry import COLLECTORS, catalogue
 from eocexporter.snapshot import (
     ApiStats,
     ConfigReload,
     ExporterSnapshot,
     HistogramData,
     ParquetDatasetStats,
+    Sections,
     SupportStats,
     TargetSnapshot,
 )
@@ -107,7 +110,11 @@ def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
     )
     first, *rest = snapshot.targets
     api = dataclasses.replace(
-        first.api, unknown_values={("api/objects_counting/current_counters", "Type"): 2}
+        first.api,
+        unknown_values={("api/objects_counting/current_counters", "Type"): 2},
+        parse_seconds={"api/channels": 0.25},
+        server_concurrency_limits={MAIN: 4},
+        server_throttled_seconds={MAIN: 1.5},
     )
     support = SupportStats(
         endpoints={(MAIN, "webapi/license"): True, (SECOND, "webapi/license"): False},
@@ -131,6 +138,7 @@ def with_every_family(snapshot: ExporterSnapshot) -> ExporterSnapshot:
         snapshot,
         targets=(first, *rest),
         render_failures={("plant", "cameras"): 1},
+        render_seconds={"encode": 1.5, "gzip": 0.25},
         reload=ConfigReload(successful=False, success_timestamp=1.7e9),
     )
 
@@ -552,7 +560,7 @@ def test_exposition_carries_body_gzip_and_content_type() -> None:
     assert exposition.content_type == CONTENT_TYPE == CONTENT_TYPE_PLAIN_0_0_4
     assert build_exposition(populated()) == exposition  # gzip without a timestamp: same bytes again
     with pytest.raises(dataclasses.FrozenInstanceError):
-        exposition.body = b""  # type: ignore[misc]
+        exposition.chunks = ()  # type: ignore[misc]
 
 
 def test_families_are_built_without_rendering() -> None:
@@ -606,3 +614,61 @@ def test_a_part_that_cannot_be_rendered_is_left_out_and_the_rest_is_served() -> 
     assert families["eocortex_license_info"].samples
     assert families["eocortex_visitors"].samples
     assert gzip.decompress(exposition.gzipped) == exposition.body
+
+
+# ---- rendering proportional to change ---------------------------------------------------------------
+
+
+def _counting(collectors):
+    """The registry's entries with each render counted by collector name."""
+    calls: collections.Counter[str] = collections.Counter()
+
+    def counted(entry):
+        def render_and_count(series, target, sections):
+            calls[entry.name] += 1
+            entry.render(series, target, sections)
+
+        return dataclasses.replace(entry, render=render_and_count)
+
+    return [counted(entry) for entry in collectors], calls
+
+
+def test_a_cached_render_encodes_only_the_collectors_whose_sections_changed() -> None:
+    collectors, calls = _counting(COLLECTORS)
+    cache = RenderCache()
+    first = populated_target()
+    exposition.build_exposition(snapshot_of(first), collectors, cache)
+    rendered_once = dict(calls)
+    assert set(rendered_once) == {entry.name for entry in COLLECTORS}
+    # The same sections again: nothing is rendered, and the bytes are the same.
+    again = exposition.build_exposition(snapshot_of(first), collectors, cache)
+    assert calls == rendered_once
+    assert again.body == render(snapshot_of(first))
+    # One camera's status changes: only the cameras part is rendered again, and the result is what a
+    # render from scratch makes of the new snapshot.
+    kept = first.sections.of(CamerasSection)
+    changed = dataclasses.replace(
+        kept[MAIN], statuses=(dataclasses.replace(kept[MAIN].statuses[0], status="ErrorMain"),)
+    )
+    second = replace_target(first, cameras={**kept, MAIN: changed})
+    after = exposition.build_exposition(snapshot_of(second), collectors, cache)
+    assert calls["cameras"] == rendered_once["cameras"] + 1
+    assert {name: count for name, count in calls.items() if name != "cameras"} == {
+        name: count for name, count in rendered_once.items() if name != "cameras"
+    }
+    assert after.body == render(snapshot_of(second)) != again.body
+    # A section kept after a failed run renders in another order: that is a change too.
+    stale = dataclasses.replace(
+        second, sections=Sections(second.sections.by_type, frozenset({(CamerasSection, MAIN)}))
+    )
+    assert exposition.build_exposition(snapshot_of(stale), collectors, cache).body == render(
+        snapshot_of(stale)
+    )
+
+
+def test_a_target_gone_from_the_configuration_leaves_the_cache() -> None:
+    cache = RenderCache()
+    exposition.build_exposition(snapshot_of(populated_target("a"), populated_target("b")), COLLECTORS, cache)
+    only_a = exposition.build_exposition(snapshot_of(populated_target("a")), COLLECTORS, cache)
+    assert _label_values(only_a.body, "target") == {"a"}
+    assert {key[0] for key in cache._parts} == {"a"}

@@ -36,7 +36,13 @@ TIMEZONE = "Europe/Moscow"
 TARGET = "eoc"
 REPORT_DATASETS = ("object_counts", "visitor_reports")
 # Fast failure, as the other tests use: a retried fault costs milliseconds, a timeout one second.
-FAST_CLIENT = {"request_timeout": "1s", "retries": 2, "backoff_initial": "50ms", "backoff_max": "200ms"}
+FAST_CLIENT = {
+    "request_timeout": "1s",
+    "retries": 2,
+    "backoff_initial": "50ms",
+    "backoff_max": "200ms",
+    "politeness": {"first_run_spread": "1s"},
+}
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 

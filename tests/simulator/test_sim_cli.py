@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from eocexporter.simulator.cli import add_simulate_arguments, run_simulate, serve_forever
+from eocexporter.simulator import running_simulator
+from eocexporter.simulator.cli import _config_from, add_simulate_arguments, run_simulate, serve_forever
 
 from .helpers import fetch, make_config
 
@@ -33,12 +34,23 @@ def parse(*argv: str) -> argparse.Namespace:
         ("--error-rate", "webapi/license=2"),
         ("--variant", "status_ok=Okay"),
         ("--start-time", "tomorrow"),
+        ("--capacity", "0"),
+        ("--capacity", "many"),
+        ("--capacity", "4:-1"),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(argv, capsys):
     assert run_simulate(parse(*argv)) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("eocexporter simulate: error:")
+
+
+async def test_capacity_flag_sets_every_servers_capacity():
+    config, setup = _config_from(parse("--listen", "127.0.0.1:0", "--servers", "2", "--capacity", "4:0.05"))
+    async with running_simulator(config) as simulator:
+        await setup(simulator)
+        capacity = simulator.faults.state()["capacity"]
+    assert capacity == {"global": {"requests": 4, "seconds_per_request": 0.05}, "servers": {}}
 
 
 def test_unparseable_flag_exits_2():

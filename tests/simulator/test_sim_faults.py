@@ -37,6 +37,54 @@ async def test_latency_global_per_endpoint_and_per_server(sim, http):
     assert await elapsed(http, f"{sim.main_url}/webapi/license") < 0.3
 
 
+async def test_capacity_queues_requests_past_the_servers_workers(sim, http):
+    other = second_server(sim)
+    url = f"{sim.server_urls[other]}/api/channels"
+    sim.faults.set_capacity(2, server=other, seconds_per_request=0.1)
+    started = time.perf_counter()
+    answers = await asyncio.gather(*(fetch(http, url) for _ in range(6)))
+    # Two workers, six requests: three rounds of 100 ms.
+    assert time.perf_counter() - started >= 0.3
+    assert [status for status, _ in answers] == [200] * 6
+    assert sim.load.peak_in_flight(other) == 6 and sim.load.request_count(other) == 6
+    # One request alone takes one round; the main server has no capacity set and answers at once.
+    assert 0.1 <= await elapsed(http, url) < 0.2
+    assert await elapsed(http, f"{sim.main_url}/api/channels") < 0.1
+    sim.faults.set_capacity(0, server=other)
+    assert await elapsed(http, url) < 0.1
+
+
+async def test_load_meter_counts_per_server_and_resets(sim, http):
+    other = second_server(sim)
+    await asyncio.gather(*(fetch(http, f"{sim.server_urls[other]}/api/channels") for _ in range(3)))
+    await fetch(http, f"{sim.main_url}/api/channels")
+    assert (sim.load.request_count(other), sim.load.request_count(sim.installation.main_server.id)) == (3, 1)
+    assert len(sim.load.arrivals(other)) == 3
+    sim.load.reset()
+    assert sim.load.request_count(other) == 0 and sim.load.peak_in_flight(other) == 0
+    assert sim.load.arrivals(other) == [] and sim.load.peak_in_flight() == 0
+
+
+async def test_control_endpoint_sets_capacity_and_resets_the_load(sim, http):
+    other = second_server(sim)
+    spec = {"capacity": {"global": 4, "servers": {other: {"requests": 1, "seconds_per_request": 0.02}}}}
+    async with http.post(f"{sim.main_url}/_simulator/faults", json=spec) as response:
+        assert response.status == 200
+        state = await response.json()
+    assert state["faults"]["capacity"] == {
+        "global": {"requests": 4, "seconds_per_request": 0.01},
+        "servers": {other: {"requests": 1, "seconds_per_request": 0.02}},
+    }
+    assert state["load"] == {}  # the control endpoint's own requests are not the server's load
+    for bad in ({"capacity": 1.5}, {"capacity": {"servers": {"nope": 1}}}, {"capacity": {"workers": 2}}):
+        async with http.post(f"{sim.main_url}/_simulator/faults", json=bad) as response:
+            assert response.status == 400
+    await fetch(http, f"{sim.server_urls[other]}/api/channels")
+    async with http.post(f"{sim.main_url}/_simulator/load/reset") as response:
+        assert response.status == 200
+        assert (await response.json())["load"][other]["requests"] == 0
+
+
 async def test_error_rate_one_always_fails_with_the_chosen_status(sim, http):
     sim.faults.set_error_rate("api/channels/{id}/status", 1.0, status=503)
     camera = sim.installation.cameras_on(sim.installation.main_server.id)[0]
@@ -153,6 +201,7 @@ async def test_control_endpoint_sets_and_reports_faults(sim, http):
         state = await response.json()
     assert state["faults"] == {
         "latency": {"global": 0.0, "endpoints": {"webapi/license": 0.01}, "servers": {other: 0.02}},
+        "capacity": {"global": None, "servers": {}},
         "error_rates": {"api/channels/{id}/status": {"rate": 1.0, "status": 502}},
         "conflicts": {"configure/servers": 2, "*": 1},
         "malformed": ["api/faceconfig"],
