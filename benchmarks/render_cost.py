@@ -13,6 +13,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import processes
+
 from eocexporter.config import load_settings
 from eocexporter.exporter import Exporter
 from eocexporter.exposition import RenderCache, build_exposition
@@ -63,14 +65,12 @@ def with_changed_cameras(snapshot: ExporterSnapshot, share: float, seed: int = 1
     return dataclasses.replace(snapshot, targets=tuple(targets))
 
 
-async def measure_render(
-    cameras: int, servers: int, workdir: Path, *, start_simulator, stop, free_port, wait_http
-) -> RenderResult:
+async def measure_render(cameras: int, servers: int, workdir: Path) -> RenderResult:
     result = RenderResult(cameras)
-    port = free_port(servers)
-    simulator = start_simulator(cameras, port, servers=servers)
+    port = processes.free_port(servers)
+    simulator = processes.start_simulator(cameras, port, servers=servers)
     try:
-        await wait_http(f"http://127.0.0.1:{port}/_simulator/state")
+        await processes.wait_http(f"http://127.0.0.1:{port}/_simulator/state")
         settings = load_settings(
             None,
             targets=[{"name": "bench", "url": f"http://127.0.0.1:{port}", "timezone": "Europe/Moscow"}],
@@ -83,7 +83,7 @@ async def measure_render(
         finally:
             await exporter.stop()
     finally:
-        stop(simulator)
+        processes.stop(simulator)
     full = build_exposition(snapshot, COLLECTORS)
     result.size = full.size
     result.series = sum(chunk.count(b"\n") - chunk.count(b"\n#") for chunk in full.chunks)

@@ -33,9 +33,7 @@ import argparse
 import asyncio
 import gc
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +47,7 @@ from eocexporter.exposition.encoder import encode, reference_encode
 from eocexporter.exposition.family import Family, SeriesSet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import processes
 import render_cost
 import steady
 
@@ -63,69 +62,6 @@ TARGETS = {
     "growth": 1.2,
     "burst_seconds": 10.0,
 }
-
-
-def free_port(span: int = 1) -> int:
-    """A port with `span` free ports from it (the simulator's servers take consecutive ports)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port + span < 65000 and all(_free(port + i) for i in range(span)):
-            return port
-    raise RuntimeError("no free port range")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-async def wait_http(url: str, attempts: int = 300) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(attempts):
-            try:
-                async with http.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} never answered 200")
-
-
-def start_simulator(cameras: int, port: int, *variants: str, servers: int = 1) -> subprocess.Popen[bytes]:
-    """``eocexporter simulate``: ``servers`` servers (ports from ``port`` on) sharing ``cameras`` round robin,
-    on 127.0.0.1; ``variants`` are ``NAME=VALUE`` readings of the reference (docs/simulator.md)."""
-    return subprocess.Popen(
-        [
-            *(sys.executable, "-m", "eocexporter", "simulate", "--listen", f"127.0.0.1:{port}"),
-            *("--servers", str(servers), "--cameras", str(cameras), "--seed", "1"),
-            *("--timezone", "Europe/Moscow"),
-            *(argument for variant in variants for argument in ("--variant", variant)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def start_exporter(config: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "eocexporter", "run", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def stop(*processes: subprocess.Popen[bytes] | None) -> None:
-    for process in processes:
-        if process is not None and process.poll() is None:
-            process.terminate()
-            process.wait(30)
 
 
 @dataclass
@@ -176,35 +112,16 @@ def compare_encoders(exposition: bytes, result: EncoderResult, renders: int = 5)
 async def first_exposition(cameras: int, workdir: Path, *variants: str) -> bytes:
     """The exporter with its default configuration (every collector on) against one simulated server: its
     exposition once every collector has run (/ready)."""
-    sim_port, exporter_port = free_port(), free_port()
-    simulator = start_simulator(cameras, sim_port, *variants)
-    exporter = None
-    try:
-        await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
-        config = workdir / f"exporter-defaults-{cameras}.yml"
-        config.write_text(
-            f"""
-listen: 127.0.0.1:{exporter_port}
-log_level: warning
-targets:
-  - {{name: bench, url: "http://127.0.0.1:{sim_port}", timezone: Europe/Moscow}}
-"""
-        )
-        exporter = start_exporter(config)
-        base = f"http://127.0.0.1:{exporter_port}"
-        await wait_http(f"{base}/healthz")
-        async with aiohttp.ClientSession() as http:
-            for _ in range(1200):  # bounded: 1200 looks, 0.5 s apart
-                async with http.get(f"{base}/ready") as response:
-                    if response.status == 200:
-                        break
-                await asyncio.sleep(0.5)
-            else:
-                raise RuntimeError("the exporter never became ready")
-            async with http.get(f"{base}/metrics") as response:
-                return await response.read()
-    finally:
-        stop(exporter, simulator)
+
+    def config(exporter_port: int, sim_port: int) -> str:
+        return steady.profile_config("defaults", exporter_port, sim_port, 0.0)
+
+    async with (
+        processes.simulator_and_exporter(cameras, 1, config, workdir, *variants) as running,
+        aiohttp.ClientSession() as http,
+        http.get(f"{running.base}/metrics") as response,
+    ):
+        return await response.read()
 
 
 async def measure_encoder(cameras: int, workdir: Path) -> EncoderResult:
@@ -302,24 +219,18 @@ class BurstResult:
 async def measure_burst(cameras: int, servers: int, scrapes: int, workdir: Path) -> BurstResult:
     """``scrapes`` plain scrapes started at once while collections run (the defaults): when each ended."""
     result = BurstResult(cameras, servers, scrapes)
-    sim_port, exporter_port = free_port(servers), free_port()
-    simulator = start_simulator(cameras, sim_port, servers=servers)
-    exporter = None
-    try:
-        await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
-        config = workdir / "exporter-burst.yml"
-        config.write_text(steady.profile_config("defaults", exporter_port, sim_port, 0.0))
-        exporter = start_exporter(config)
-        base = f"http://127.0.0.1:{exporter_port}"
-        await wait_http(f"{base}/healthz")
-        await steady.wait_ready(base, 120 + cameras / 50, wait_http)
+
+    def config(exporter_port: int, sim_port: int) -> str:
+        return steady.profile_config("defaults", exporter_port, sim_port, 0.0)
+
+    async with processes.simulator_and_exporter(cameras, servers, config, workdir) as running:
 
         async def one(started: float) -> None:
             timeout = aiohttp.ClientTimeout(total=TARGETS["burst_seconds"] * 3)
             try:
                 async with (
                     aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as http,
-                    http.get(f"{base}/metrics", headers={"Accept-Encoding": "identity"}) as response,
+                    http.get(f"{running.base}/metrics", headers={"Accept-Encoding": "identity"}) as response,
                 ):
                     while await response.content.read(steady.READ_SIZE):
                         pass
@@ -329,9 +240,7 @@ async def measure_burst(cameras: int, servers: int, scrapes: int, workdir: Path)
 
         started = time.monotonic()
         await asyncio.gather(*(one(started) for _ in range(scrapes)))
-        return result
-    finally:
-        stop(exporter, simulator)
+    return result
 
 
 def verdict(ok: bool) -> str:
@@ -407,7 +316,6 @@ async def main() -> None:
 
 
 async def _run(args: argparse.Namespace, servers: list[int]) -> str:
-    tools = {"start_simulator": start_simulator, "stop": stop, "free_port": free_port, "wait_http": wait_http}
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         if args.archiving:
@@ -431,7 +339,7 @@ async def _run(args: argparse.Namespace, servers: list[int]) -> str:
             render_results = []
             for cameras, count in zip(args.cameras, servers, strict=True):
                 print(f"render at {cameras:,} cameras...", file=sys.stderr, flush=True)
-                render_results.append(await render_cost.measure_render(cameras, count, workdir, **tools))
+                render_results.append(await render_cost.measure_render(cameras, count, workdir))
             return render_cost.render_report(render_results)
         if not args.no_wrk and shutil.which("wrk") is None:
             sys.exit("wrk is not installed: apt-get install wrk (Debian package), or pass --no-wrk")
@@ -449,8 +357,6 @@ async def _run(args: argparse.Namespace, servers: list[int]) -> str:
                         workdir,
                         rate=args.rate,
                         wrk=not args.no_wrk,
-                        start_exporter=start_exporter,
-                        **tools,
                     )
                 )
                 print(steady.steady_report(results[-1:]), file=sys.stderr, flush=True)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import processes
 
 from eocexporter.client import endpoints
 from eocexporter.options import PolitenessConfig
@@ -222,11 +223,6 @@ async def fetch(http: aiohttp.ClientSession, url: str, *, zipped: bool = True) -
     return gzip.decompress(body) if zipped else body
 
 
-async def wait_ready(base: str, timeout: float, wait_http) -> None:
-    """Until /ready answers 200 (every collector has run once), at most ``timeout`` seconds."""
-    await wait_http(f"{base}/ready", attempts=int(timeout / 0.2))
-
-
 async def next_camera_cycle(
     http: aiohttp.ClientSession, url: str, after: float, timeout: float
 ) -> SelfMetrics:
@@ -347,29 +343,18 @@ async def measure_steady(
     *,
     rate: float = 0.0,
     wrk: bool = True,
-    start_simulator,
-    start_exporter,
-    stop,
-    free_port,
-    wait_http,
 ) -> SteadyResult:
     result = SteadyResult(profile, cameras, servers)
-    sim_port, exporter_port = free_port(servers), free_port()
-    simulator = start_simulator(cameras, sim_port, servers=servers)
-    exporter = None
-    try:
-        await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
-        config = workdir / f"exporter-{profile}-{cameras}.yml"
-        config.write_text(profile_config(profile, exporter_port, sim_port, rate))
-        started = time.monotonic()
-        exporter = start_exporter(config)
-        base = f"http://127.0.0.1:{exporter_port}"
-        metrics_url = f"{base}/metrics"
+
+    def config(exporter_port: int, sim_port: int) -> str:
+        return profile_config(profile, exporter_port, sim_port, rate)
+
+    async with processes.simulator_and_exporter(cameras, servers, config, workdir) as running:
+        sim_port, exporter = running.sim_port, running.exporter
+        metrics_url = f"{running.base}/metrics"
+        result.ready_seconds = running.ready_seconds
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(auto_decompress=False, timeout=timeout) as http:
-            await wait_http(f"{base}/healthz")
-            await wait_ready(base, 120 + cameras / 50, wait_http)
-            result.ready_seconds = time.monotonic() - started
             first = self_metrics(await fetch(http, metrics_url))
             result.first_runs = first
             # The quiet window, from a camera cycle's end.
@@ -425,14 +410,11 @@ async def measure_steady(
                 result.wrk_rate = await rate_task
                 result.wrk_requests = len(camera_ids)
         result.rss_mb = peak_rss_mb(exporter.pid)
-        stop(exporter)
-        exporter = None
+        processes.stop(exporter)  # the simulator stays, for the bare aiohttp loop
         if camera_ids:
             concurrency = PolitenessConfig().server_concurrency
             result.floor_us_per_request = await aiohttp_floor(sim_port, camera_ids, concurrency) * 1e6
-        return result
-    finally:
-        stop(exporter, simulator)
+    return result
 
 
 def steady_report(results: list[SteadyResult]) -> str:

@@ -93,12 +93,9 @@ class PolitenessConfig(StrictModel):
     slow_after: Duration = 0.5
     # A collector's first run waits a stable share of min(this, its interval), so a start (or a restart of
     # many replicas) does not send every collector's requests at once; 0 = all start at once.
-    first_run_spread: float = Field(15.0, ge=0, allow_inf_nan=False)
-
-    @field_validator("first_run_spread", mode="before")
-    @classmethod
-    def _duration_or_zero(cls, value: Any) -> Any:
-        return parse_duration(value)
+    first_run_spread: Annotated[float, BeforeValidator(parse_duration), Field(ge=0, allow_inf_nan=False)] = (
+        15.0
+    )
 
 
 def _zone(value: Any) -> Any:

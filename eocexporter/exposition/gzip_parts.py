@@ -47,31 +47,22 @@ class GzipParts:
         known = self._pieces
         used: dict[int, tuple[bytes, bytes]] = {} if prune else known
         out = [_HEADER]
-        pending: list[bytes] = []
         crc = 0
         size = 0
         deflated = 0
-        for chunk in chunks:
+        for chunk in coalesced(chunks):
             crc = zlib.crc32(chunk, crc)
             size += len(chunk)
             if len(chunk) < KEEP_FROM_BYTES:
-                pending.append(chunk)
+                deflated += len(chunk)
+                out.append(self._deflate(chunk))
                 continue
-            if pending:
-                joined = b"".join(pending)
-                deflated += len(joined)
-                out.append(self._deflate(joined))
-                pending = []
             entry = known.get(id(chunk))
             if entry is None or entry[0] is not chunk:
                 deflated += len(chunk)
                 entry = (chunk, self._deflate(chunk))
             used[id(chunk)] = entry
             out.append(entry[1])
-        if pending:
-            joined = b"".join(pending)
-            deflated += len(joined)
-            out.append(self._deflate(joined))
         out.append(_FINAL_BLOCK)
         out.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
         if prune:
@@ -82,3 +73,21 @@ class GzipParts:
     def _deflate(self, data: bytes) -> bytes:
         compressor = zlib.compressobj(self._level, zlib.DEFLATED, -zlib.MAX_WBITS)
         return compressor.compress(data) + compressor.flush(zlib.Z_SYNC_FLUSH)
+
+
+def coalesced(chunks: Sequence[bytes]) -> list[bytes]:
+    """The chunks with each run of small ones (HELP and TYPE lines, families of a few series) joined into
+    one, the large ones as they are: what is deflated, and what the server writes, piece by piece."""
+    out: list[bytes] = []
+    run: list[bytes] = []
+    for chunk in chunks:
+        if len(chunk) < KEEP_FROM_BYTES:
+            run.append(chunk)
+            continue
+        if run:
+            out.append(b"".join(run))
+            run = []
+        out.append(chunk)
+    if run:
+        out.append(b"".join(run))
+    return out

@@ -21,7 +21,7 @@ from eocexporter.exposition import health, parquet_sink, topology
 from eocexporter.exposition.encoder import encode_lines, header
 from eocexporter.exposition.encoder import metric_families as encoder_metric_families
 from eocexporter.exposition.family import Family, SeriesSet
-from eocexporter.exposition.gzip_parts import KEEP_FROM_BYTES, GzipParts
+from eocexporter.exposition.gzip_parts import GzipParts, coalesced
 from eocexporter.snapshot import ExporterSnapshot
 
 S = TypeVar("S")
@@ -144,7 +144,8 @@ def build_exposition(
     cache = cache or RenderCache()
     started = time.thread_time()
     chunks, failures = _render(snapshot, collectors, cache, prune=whole)
-    chunks = _coalesced(chunks)
+    # Runs of small chunks joined: fewer pieces to write per scrape, and what gzip deflates on each render.
+    chunks = coalesced(chunks)
     encoded = time.thread_time()
     gzipped = cache.gzip.compress(chunks, prune=whole)
     return Exposition(
@@ -154,24 +155,6 @@ def build_exposition(
         failures=tuple(failures),
         cpu_seconds={"encode": encoded - started, "gzip": time.thread_time() - encoded},
     )
-
-
-def _coalesced(chunks: list[bytes]) -> list[bytes]:
-    """The chunks with each run of small ones (HELP and TYPE lines, families of a few series) joined: the
-    server writes fewer pieces, and the large ones stay the cache's objects, which gzip recognises."""
-    out: list[bytes] = []
-    run: list[bytes] = []
-    for chunk in chunks:
-        if len(chunk) < KEEP_FROM_BYTES:
-            run.append(chunk)
-            continue
-        if run:
-            out.append(b"".join(run))
-            run = []
-        out.append(chunk)
-    if run:
-        out.append(b"".join(run))
-    return out
 
 
 class RenderCache:
