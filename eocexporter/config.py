@@ -1,25 +1,38 @@
-"""Configuration: environment variables ``EOCEXPORTER_*`` (nested with ``__``) over an optional YAML file.
+"""Configuration: command-line flags over environment variables ``EOCEXPORTER_*`` (nested with ``__``)
+over an optional YAML file over the defaults.
 
 :class:`Settings` assembles the parts defined in :mod:`eocexporter.options` and, under ``collectors``,
 the options of every collector in :mod:`eocexporter.registry` (one field each, by the entry's name).
-:func:`load_settings` turns any validation problem into :class:`ConfigError` with one line naming each
-bad option and why, and never echoes the offending value (it may be a password).
+The order of the sources is pydantic-settings' own: flags are init arguments, the environment its
+``EnvSettingsSource``, the file its ``YamlConfigSettingsSource``. :func:`load_settings` turns any problem
+into :class:`ConfigError` with one line naming each bad option and why, and never echoes the offending
+value (it may be a password).
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
-from contextvars import ContextVar
+import types
+import typing
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, create_model, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError
+from pydantic import BaseModel, Field, ValidationError, create_model, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    YamlConfigSettingsSource,
+)
 
 from eocexporter.options import (
     CollectorConfig,
     DiscoveryConfig,
+    LowerCase,
     ParquetConfig,
     S3Config,
     StrictModel,
@@ -78,7 +91,9 @@ class Settings(BaseSettings):
     )
 
     listen: str = DEFAULT_LISTEN
-    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_level: Annotated[Literal["debug", "info", "warning", "error"], LowerCase] = "info"
+    # "json": one JSON object per line, for log pipelines (docs/logging.md).
+    log_format: Annotated[Literal["text", "json"], LowerCase] = "text"
     targets: list[TargetConfig] = Field(default_factory=list)
     collectors: CollectorsConfig = CollectorsConfig()
     # A server's data from a failing collector is kept (and marked by success=0) for this many of the
@@ -148,22 +163,38 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Command-line flags win over the environment, which wins over the file (init kwargs carry the
-        # YAML), as operators override a mounted config file with container environment variables.
-        return (_CommandLine(settings_cls), env_settings, init_settings)
+        # Command-line flags (init arguments) win over the environment, which wins over the file, as
+        # operators override a mounted config file with container environment variables. The file is
+        # the one in model_config["yaml_file"] (see _reading); plain Settings reads none.
+        return (init_settings, env_settings, _YamlFile(settings_cls))
 
 
-_COMMAND_LINE: ContextVar[dict[str, Any] | None] = ContextVar("command_line", default=None)
+class _YamlFile(YamlConfigSettingsSource):
+    """The YAML file, read by pydantic-settings; one that cannot be used is a ConfigError naming it."""
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            loaded = super()._read_file(file_path)
+        except OSError as exc:
+            raise ConfigError(f"config file {file_path}: {exc.strerror or exc}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"config file {file_path}{where}: not valid YAML") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {file_path}: expected a mapping at the top level")
+        return loaded
 
 
-class _CommandLine(PydanticBaseSettingsSource):
-    """Options given as command-line flags (``run --listen``, ``--shard-index``)."""
-
-    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
-        return (_COMMAND_LINE.get() or {}).get(field_name), field_name, False
-
-    def __call__(self) -> dict[str, Any]:
-        return dict(_COMMAND_LINE.get() or {})
+@functools.lru_cache(maxsize=16)
+def _reading(config_file: Path | None) -> type[Settings]:
+    """Settings that read ``config_file``: the library takes the file from the class's model_config, so
+    each file gets a subclass naming it, made once (two loads of one file give settings that compare
+    equal, as a reload needs)."""
+    if config_file is None:
+        return Settings
+    config = SettingsConfigDict(yaml_file=config_file, yaml_file_encoding="utf-8")
+    return type("Settings", (Settings,), {"model_config": config, "__module__": __name__})
 
 
 def split_listen(value: str) -> tuple[str, int]:
@@ -175,27 +206,16 @@ def split_listen(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
-    """Read the YAML file (if any) and the environment; raise :class:`ConfigError` on any problem."""
-    data: dict[str, Any] = {}
-    if config_file is not None:
-        try:
-            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"config file {config_file}: {exc.strerror or exc}") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"config file {config_file}{where}: not valid YAML") from None
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"config file {config_file}: expected a mapping at the top level")
-        data.update(loaded)
-    flags = {key: value for key, value in overrides.items() if value is not None}
-    token = _COMMAND_LINE.set(flags)
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """The settings from ``flags`` (None: not given), the environment and the YAML file (if any), in that
+    order of precedence; raise :class:`ConfigError` on any problem."""
+    if config_file is not None and not config_file.is_file():
+        # pydantic-settings skips a file that is not there; a file named on the command line must be.
+        reason = "is a directory" if config_file.is_dir() else "No such file or directory"
+        raise ConfigError(f"config file {config_file}: {reason}")
+    given = {key: value for key, value in flags.items() if value is not None}
     try:
-        return Settings(**data)
+        return _reading(config_file)(**given)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc)) from None
     except SettingsError as exc:
@@ -206,18 +226,62 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(
             f"{variable}: not valid JSON (a list or object of options is given as JSON)"
         ) from None
-    finally:
-        _COMMAND_LINE.reset(token)
 
 
 def describe_validation_error(exc: ValidationError) -> str:
-    """One line: ``option.path: reason; other.option: reason`` — never the input value."""
+    """One line: ``option.path: reason; other.option: reason`` — every problem at once, never an input
+    value (it may be a password)."""
     problems = []
-    for error in exc.errors(include_input=False, include_url=False):
-        location = ".".join(str(part) for part in error["loc"])
+    for error in exc.errors(include_url=False):
+        location = [str(part) for part in error["loc"]]
         message = error["msg"].removeprefix("Value error, ")
+        # A check across a model's options names the option first ("password_file: ..."): one spelling
+        # of every path, targets.0.password_file, whoever found the problem.
+        named = re.fullmatch(r"([a-z][a-z0-9_]*): (.+)", message)
+        if named:
+            location.append(named.group(1))
+            message = named.group(2)
         if error["type"] == "extra_forbidden":
-            message = "unknown option"
-        # A check across options names them in its message.
-        problems.append(f"{location}: {message}" if location else message)
+            message = "unknown option" + _did_you_mean(error["loc"])
+        elif error["type"] == "string_type" and isinstance(error.get("input"), int | float):
+            # YAML reads `password: 1234` as a number; the type is all this says of the value.
+            message += ' (YAML read a number: quote it, e.g. "1234")'
+        path = ".".join(location)
+        problems.append(f"{path}: {message}" if path else message)
     return "; ".join(problems)
+
+
+def _did_you_mean(location: tuple[int | str, ...]) -> str:
+    """`` (did you mean 'password'?)`` for an unknown key close to an option of the same model."""
+    options = _options_at(Settings, location[:-1])
+    key = str(location[-1]).lower()
+    close = difflib.get_close_matches(key, options, n=1, cutoff=0.75)
+    # A part of a longer name: timeout -> request_timeout.
+    close = close or [option for option in options if key in option.split("_")]
+    return f" (did you mean {close[0]!r}?)" if len(close) == 1 else ""
+
+
+def _options_at(model: type[BaseModel], location: tuple[int | str, ...]) -> list[str]:
+    """The option names of the model found at ``location`` under ``model`` (list indexes and mapping keys
+    skipped); none when the path leads elsewhere."""
+    current: type[BaseModel] | None = model
+    for part in location:
+        if current is None:
+            return []
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part)
+        current = _model_in(field.annotation) if field is not None else None
+    return list(current.model_fields) if current is not None else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model an annotation holds: itself, or inside Optional, list[...], dict[..., ...], Annotated."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list, dict, Annotated):
+        for argument in typing.get_args(annotation):
+            found = _model_in(argument)
+            if found is not None:
+                return found
+    return None

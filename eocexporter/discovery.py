@@ -76,6 +76,7 @@ async def discover(client: EocortexClient, previous: Topology | None, warn_once:
                 main.name,
                 main.hostname,
                 main.port,
+                extra={"target": target.name, "server_id": main_id, "collector": "discovery"},
             )
         elif servers:
             warn_once(f"main-unknown:{target.name}", _main_unknown_message(target, servers))
@@ -107,7 +108,12 @@ async def _main_by_cameras(client: EocortexClient, listed: Sequence[str]) -> str
         payload = await client.get_json(target.url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
         cameras = read_payload(client, endpoints.API_CHANNELS, "main", parse_channels, payload, "main")
     except ApiError as exc:
-        log.debug("target %s: cannot ask the main server for its cameras: %s", target.name, exc)
+        log.debug(
+            "target %s: cannot ask the main server for its cameras: %s",
+            target.name,
+            exc,
+            extra={"target": target.name, "collector": "discovery"},
+        )
         return NOT_FOUND
     return serving_server(cameras, listed) or NOT_FOUND
 

@@ -220,7 +220,12 @@ class Exporter:
         failing = {(failure.target, failure.part) for failure in failures}
         for key in [key for key in self._failing_renders if key not in failing]:
             self._failing_renders.discard(key)
-            log.info("rendering %s of target %s works again", key[1] or "the exposition", key[0])
+            log.info(
+                "rendering %s of target %s works again",
+                key[1] or "the exposition",
+                key[0],
+                extra={"target": key[0] or None},
+            )
         for failure in failures:
             key = (failure.target, failure.part)
             self.render_failures[key] += 1
@@ -231,6 +236,7 @@ class Exporter:
                     failure.part or "the exposition",
                     failure.target,
                     exc_info=failure.error,
+                    extra={"target": failure.target or None},
                 )
         if failures:
             self._dirty.set()  # publish the count
@@ -240,6 +246,7 @@ class Exporter:
             self.exposition = exposition
             self.version += 1
             self._published.notify_all()
+        log.debug("exposition version %d published: %d bytes", self.version, exposition.size)
 
     async def wait_for_version(self, version: int, timeout: float) -> int:
         """Wait until an exposition newer than ``version`` is published; return the new version."""
@@ -251,6 +258,9 @@ class Exporter:
 
     def start(self) -> None:
         self._started = True
+        # A first exposition at once, before any run: the exporter's own series are served from the
+        # start, and with no targets configured there is nothing to wait for, so /ready says ready.
+        self._dirty.set()
         self._service_tasks.append(asyncio.create_task(self._publisher(), name="publisher"))
         self._start_sink()
         for runtime in self.runtimes:
@@ -378,7 +388,12 @@ class Exporter:
                 await run()  # type: ignore[misc]
             except Exception:
                 # Runs report their own failures; anything reaching here is a bug. Keep the loop alive.
-                log.exception("target %s: %s run crashed", runtime.target.name, name)
+                log.exception(
+                    "target %s: %s run crashed",
+                    runtime.target.name,
+                    name,
+                    extra={"target": runtime.target.name, "collector": name},
+                )
             if signal is not None:
                 signal.set()
             self._dirty.set()
@@ -401,6 +416,8 @@ class Exporter:
                 await self.write_parquet_once()
             except Exception:
                 log.exception("parquet sink pass crashed; retrying on the next one")
+            else:
+                log.debug("parquet: pass done in %.3fs", time.monotonic() - started)
             self._dirty.set()
             await asyncio.sleep(max(0.0, started + self.settings.parquet.check_every - time.monotonic()))
 

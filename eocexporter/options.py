@@ -47,6 +47,16 @@ def parse_duration(value: Any) -> Any:
 
 Duration = Annotated[float, BeforeValidator(parse_duration), Field(gt=0, allow_inf_nan=False)]
 
+
+def lower_case(value: Any) -> Any:
+    """Choices match without regard to case (``DEBUG``, ``MD5``, ``HTTP``): environment variables are
+    conventionally upper case, and Prometheus' own flags take levels in any case."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+# The choices of an option, matched without regard to case.
+LowerCase = BeforeValidator(lower_case)
+
 # Floors: below them an option only sends Eocortex more requests than any dashboard can use (a 1 ms
 # interval was once measured at ~174 requests/s, every run failing). docs/configuration.md lists them.
 MIN_COLLECTOR_INTERVAL = 1.0
@@ -69,9 +79,7 @@ class TlsConfig(StrictModel):
     @field_validator("ca_file")
     @classmethod
     def _ca_file_readable(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError("file not found")
-        return value
+        return readable_file(value)
 
 
 class PolitenessConfig(StrictModel):
@@ -118,9 +126,9 @@ class TargetConfig(StrictModel):
     password_file: Path | None = None
     # "md5": the password (or the file) already holds the MD5 hex digest, as Eocortex expects for
     # internal users; "plain": the exporter hashes it itself.
-    password_encoding: Literal["plain", "md5"] = "plain"
-    user_type: Literal["internal", "active_directory"] = "internal"
-    auth: Literal["basic", "query"] = "basic"
+    password_encoding: Annotated[Literal["plain", "md5"], LowerCase] = "plain"
+    user_type: Annotated[Literal["internal", "active_directory"], LowerCase] = "internal"
+    auth: Annotated[Literal["basic", "query"], LowerCase] = "basic"
     # Report intervals and "since local midnight" follow this zone's wall clock.
     timezone: Annotated[ZoneInfo, BeforeValidator(_zone)] = ZoneInfo("UTC")
     tls: TlsConfig = TlsConfig()
@@ -174,6 +182,12 @@ class TargetConfig(StrictModel):
     def _url_is_base(cls, value: str) -> str:
         return _validate_base_url(value)
 
+    @field_validator("password_file")
+    @classmethod
+    def _password_file_readable(cls, value: Path | None) -> Path | None:
+        # Here, not in the model validator: model_post_init reads the file before that runs.
+        return readable_file(value)
+
     @field_validator("server_addresses")
     @classmethod
     def _addresses_are_base_urls(cls, value: dict[str, str]) -> dict[str, str]:
@@ -183,8 +197,6 @@ class TargetConfig(StrictModel):
     def _one_password_source(self) -> TargetConfig:
         if self.password is not None and self.password_file is not None:
             raise ValueError("give password or password_file, not both")
-        if self.password_file is not None and not self.password_file.is_file():
-            raise ValueError("password_file: file not found")
         if self.user_type == "active_directory" and self.password_encoding == "md5":
             raise ValueError(
                 "password_encoding md5 is for internal users; Active Directory needs the plain password"
@@ -211,6 +223,20 @@ class TargetConfig(StrictModel):
         if self.password_encoding == "md5":
             return self.secret().lower()
         return hashlib.md5(self.secret().encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def readable_file(path: Path | None) -> Path | None:
+    """``path`` if it names a file this process can read (a secret, a CA bundle)."""
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ValueError("file not found")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot read the file: {exc.strerror or type(exc).__name__}") from None
+    return path
 
 
 def _validate_base_url(value: str) -> str:
@@ -260,7 +286,7 @@ class S3Config(StrictModel):
     """Credentials and endpoint of an S3-compatible store (AWS, MinIO, Ceph RGW...)."""
 
     endpoint_override: str | None = None  # host:port of MinIO/Ceph; None = AWS
-    scheme: Literal["https", "http"] = "https"
+    scheme: Annotated[Literal["https", "http"], LowerCase] = "https"
     region: str | None = None
     access_key: str | None = None
     secret_key: SecretStr | None = None
@@ -270,9 +296,12 @@ class S3Config(StrictModel):
     def _one_secret_source(self) -> S3Config:
         if self.secret_key is not None and self.secret_key_file is not None:
             raise ValueError("give secret_key or secret_key_file, not both")
-        if self.secret_key_file is not None and not self.secret_key_file.is_file():
-            raise ValueError("secret_key_file: file not found")
         return self
+
+    @field_validator("secret_key_file")
+    @classmethod
+    def _secret_key_file_readable(cls, value: Path | None) -> Path | None:
+        return readable_file(value)
 
     def secret(self) -> str | None:
         if self.secret_key_file is not None:

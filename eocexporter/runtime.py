@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 
 from eocexporter.client import endpoints
@@ -89,8 +89,9 @@ class TargetRuntime:
             self.up = isinstance(exc, ApiParseError)
             if self.topology is not None and self.topology.main_server_id:
                 self.server_answered[self.topology.main_server_id] = not _unreachable(exc)
-            self._fail(DISCOVERY, started, message, auth=isinstance(exc, ApiAuthError))
+            self._fail(DISCOVERY, started, message)
             return False
+        self._log_discovered(topology, started)
         self.topology = topology
         self.urls = server_urls(self.target, topology)
         self.up = True
@@ -99,6 +100,19 @@ class TargetRuntime:
         self._forget_servers_not_in(topology)
         self._succeed(DISCOVERY, started)
         return True
+
+    def _log_discovered(self, topology: Topology, started: float) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            seconds = time.monotonic() - started
+            log.debug(
+                "target %s: discovery: %d server(s), main server %s (found by %s) in %.3fs",
+                self.target.name,
+                len(topology.servers),
+                topology.main_server_id or "unknown",
+                topology.main_found_by or "nothing",
+                seconds,
+                extra=self._about(DISCOVERY, duration_seconds=round(seconds, 3)),
+            )
 
     def _forget_servers_not_in(self, topology: Topology) -> None:
         present = {server.server_id for server in topology.servers}
@@ -120,8 +134,9 @@ class TargetRuntime:
             self._fail(name, started, "main server not reached yet; no servers to poll", quiet=True)
             return False
         ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self.warn_once)
+        durations: dict[str, float] = {}  # server_id -> seconds its collection took, for the debug log
         tasks = {
-            server.server_id: asyncio.create_task(self._collect_on(job, ctx, server))
+            server.server_id: asyncio.create_task(self._collect_on(job, ctx, server, durations))
             for server in self.polled_servers()
         }
         try:
@@ -145,6 +160,7 @@ class TargetRuntime:
             if task in done and task.exception() is None:
                 kept[server_id] = KeptSection(task.result(), time.monotonic())
                 self.server_answered[server_id] = True
+                self._log_collected(name, server_id, task.result(), durations.get(server_id))
                 continue
             error: BaseException = task.exception() if task in done else TimeoutError()  # type: ignore[assignment]
             if task in done and not isinstance(error, ApiError):
@@ -155,6 +171,7 @@ class TargetRuntime:
                     name,
                     server_id,
                     exc_info=error,
+                    extra=self._about(name, server_id=server_id),
                 )
             self.server_answered[server_id] = not _unreachable(error)
             failures.append(f"server {server_id}: {_describe(error, config)}")
@@ -163,35 +180,77 @@ class TargetRuntime:
                 del kept[server_id]
             elif previous is not None:
                 kept[server_id] = replace(previous, current=False)
+        self._log_run(name, started, len(tasks) - len(failures), len(failures))
         if failures:
             self._fail(name, started, "; ".join(failures))
             return False
         self._succeed(name, started)
         return True
 
+    def _log_run(self, name: str, started: float, collected: int, failed: int) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            seconds = time.monotonic() - started
+            log.debug(
+                "target %s: %s run: %d server(s) collected, %d failed, in %.3fs",
+                self.target.name,
+                name,
+                collected,
+                failed,
+                seconds,
+                extra=self._about(name, duration_seconds=round(seconds, 3)),
+            )
+
+    def _log_collected(self, name: str, server_id: str, section: object, seconds: float | None) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            seconds = round(seconds or 0.0, 3)
+            log.debug(
+                "target %s, server %s: %s collected %s in %.3fs",
+                self.target.name,
+                server_id,
+                name,
+                section_counts(section),
+                seconds,
+                extra=self._about(name, server_id=server_id, duration_seconds=seconds),
+            )
+
+    def _about(self, collector: str, **more: object) -> dict[str, object]:
+        """What a log line is about: fields of the JSON log format (eocexporter.logs)."""
+        return {"target": self.target.name, "collector": collector, **more}
+
     # ---- bookkeeping -----------------------------------------------------------------------------
 
     def _succeed(self, name: str, started: float) -> None:
         self.runs[name] = CollectorRun(True, time.monotonic() - started, time.time())
-        self._failures.succeeded(name, f"target {self.target.name}: {name} recovered")
+        self._failures.succeeded(name, f"target {self.target.name}: {name} recovered", self._about(name))
         if not self._failures.any():
             self.last_error = None
 
-    def _fail(self, name: str, started: float, message: str, auth: bool = False, quiet: bool = False) -> None:
+    def _fail(self, name: str, started: float, message: str, quiet: bool = False) -> None:
         previous = self.runs.get(name)
         self.runs[name] = CollectorRun(
-            False, time.monotonic() - started, previous.last_success_timestamp if previous else None
+            False,
+            time.monotonic() - started,
+            previous.last_success_timestamp if previous else None,
+            error=message,
         )
         if quiet:
             return
         self.last_error = f"{name}: {message}"
-        level = logging.ERROR if auth else logging.WARNING
-        self._failures.failed(name, f"target {self.target.name}: {name} failed: {message}", level)
+        # One level for every failure of a target, refused credentials as much as a server that does not
+        # answer: each is a condition of the target for its operator to fix, the exporter goes on serving
+        # the others, and /metrics tells which (eocortex_up, eocortex_collector_success). ERROR is kept
+        # for the exporter's own failures: a bug, a Parquet file it cannot write. docs/logging.md.
+        self._failures.failed(
+            name,
+            f"target {self.target.name}: {name} failed: {message}",
+            logging.WARNING,
+            extra=self._about(name),
+        )
 
     def warn_once(self, key: str, message: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
-            log.warning("%s", message)
+            log.warning("%s", message, extra={"target": self.target.name})
 
     def ready(self, names: list[str]) -> bool:
         return all(name in self.runs for name in names)
@@ -206,8 +265,14 @@ class TargetRuntime:
             if self.shard.owns_server(self.target.name, server.server_id)
         ]
 
-    async def _collect_on(self, job: CollectorJob, ctx: CollectContext, server: Server) -> object:
-        return await job.collector.collect(ctx, self.server_target(server))
+    async def _collect_on(
+        self, job: CollectorJob, ctx: CollectContext, server: Server, durations: dict[str, float]
+    ) -> object:
+        started = time.monotonic()
+        try:
+            return await job.collector.collect(ctx, self.server_target(server))
+        finally:
+            durations[server.server_id] = time.monotonic() - started
 
     def server_target(self, server: Server) -> ServerTarget:
         """The server with the address to poll it at; ApiUnavailable when it has none."""
@@ -269,6 +334,17 @@ class TargetRuntime:
             server_concurrency_limits={server_id: limits[url] for server_id, url in asked.items()},
             server_throttled_seconds={server_id: throttled[url] for server_id, url in asked.items()},
         )
+
+
+def section_counts(section: object) -> str:
+    """The sizes of a section's collections, for the debug log: ``cameras=20 statuses=20``; a section
+    without any (a licence) says ``its section``. len() only: cheap at 10,000 cameras."""
+    counts = [
+        f"{field.name}={len(value)}"
+        for field in (fields(section) if is_dataclass(section) else ())
+        if isinstance(value := getattr(section, field.name), tuple | list | dict)
+    ]
+    return " ".join(counts) or "its section"
 
 
 def _unreachable(error: BaseException) -> bool:

@@ -1,8 +1,7 @@
-"""The exporter's HTTP endpoints: /metrics, /healthz, /ready and a landing page at /."""
+"""The exporter's HTTP endpoints: /metrics, /probe, /healthz, /ready, /-/reload and the status page at /."""
 
 from __future__ import annotations
 
-import html
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -10,9 +9,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
-from eocexporter import __version__
 from eocexporter.exporter import Exporter
 from eocexporter.exposition import Exposition
+from eocexporter.runtime import DISCOVERY
+from eocexporter.status_page import PageContext, status_page
 
 EXPORTER_KEY = web.AppKey("exporter", Exporter)
 
@@ -105,6 +105,12 @@ async def healthz(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     exporter = request.app[EXPORTER_KEY]
     if exporter.ready():
+        if not exporter.runtimes:
+            # Nothing to wait for (docs/endpoints.md): a pod without targets is ready, and says why
+            # its /metrics holds only the exporter's own series.
+            return web.Response(
+                text="ready: no targets configured, serving only the exporter's own metrics\n"
+            )
         return web.Response(text="ready\n")
     waiting = [
         f"{runtime.target.name}:{name}"
@@ -112,53 +118,18 @@ async def ready(request: web.Request) -> web.Response:
         for name in exporter.job_names
         if name not in runtime.runs
     ]
+    if not waiting:
+        return web.Response(status=503, text="waiting for the first exposition to be rendered\n")
     return web.Response(status=503, text="waiting for the first run of " + ", ".join(waiting) + "\n")
 
 
 async def landing_page(request: web.Request) -> web.Response:
     exporter = request.app[EXPORTER_KEY]
-    rows = []
-    now = time.time()
-    for runtime in exporter.runtimes:
-        state = "up" if runtime.up else ("not polled yet" if not runtime.runs else "down")
-        servers = len(runtime.topology.servers) if runtime.topology else 0
-        runs = []
-        for name in exporter.job_names:
-            run = runtime.runs.get(name)
-            if run is None:
-                runs.append(f"{name}: pending")
-            else:
-                age = (
-                    f", last success {now - run.last_success_timestamp:.0f}s ago"
-                    if run.last_success_timestamp
-                    else ""
-                )
-                runs.append(f"{name}: {'ok' if run.success else 'failing'}{age}")
-        rows.append(
-            "<tr>"
-            f"<td>{html.escape(runtime.target.name)}</td>"
-            f"<td>{html.escape(runtime.target.url)}</td>"
-            f"<td>{state}</td><td>{servers}</td>"
-            f"<td>{'<br>'.join(html.escape(r) for r in runs)}</td>"
-            f"<td>{html.escape(runtime.last_error or '')}</td>"
-            "</tr>"
-        )
-    body = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>eocexporter</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;text-align:left}}</style></head>
-<body><h1>eocexporter {html.escape(__version__)}</h1>
-<p>Prometheus exporter for the Eocortex video management system.</p>
-<ul><li><a href="/metrics">/metrics</a></li><li><a href="/healthz">/healthz</a></li>
-<li><a href="/ready">/ready</a></li>
-<li><code>/probe?target=NAME</code>: one target's series</li></ul>
-<h2>Targets</h2>
-<table><tr><th>target</th><th>main server</th><th>state</th><th>servers</th><th>collectors</th>
-<th>last error</th></tr>
-{"".join(rows) or '<tr><td colspan="6">no targets configured</td></tr>'}
-</table></body></html>
-"""
-    return web.Response(text=body, content_type="text/html")
+    settings = exporter.settings
+    intervals = {DISCOVERY: settings.collectors.discovery.interval}
+    intervals.update((job.name, job.config.interval) for job in exporter.jobs)
+    context = PageContext(intervals, settings.parquet.root, time.time())
+    return web.Response(text=status_page(exporter.snapshot(), context), content_type="text/html")
 
 
 async def start_site(

@@ -27,6 +27,7 @@ class CollectorRun:
     success: bool
     duration_seconds: float
     last_success_timestamp: float | None  # unix seconds of the last successful run, None if never
+    error: str | None = None  # why the run failed, one line without secrets; None after a success
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import pytest
 from conftest import sim_config
 from helpers import parse_samples, sample_names, series, value
 
-from eocexporter.exposition import health, licenses, parquet_sink
+from eocexporter.exposition import health, licenses
 from eocexporter.registry import catalogue
 from eocexporter.simulator import running_simulator
 
@@ -67,7 +67,7 @@ async def test_once_exits_1_when_the_target_is_down(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("profile", ["reference", "real-world"])
-async def test_demo_serves_every_family_it_can(profile: str) -> None:
+async def test_demo_serves_every_family_it_can(profile: str, tmp_path: Path) -> None:
     port = free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -78,6 +78,8 @@ async def test_demo_serves_every_family_it_can(profile: str) -> None:
         f"127.0.0.1:{port}",
         "--profile",
         profile,
+        "--parquet-root",
+        str(tmp_path / "parquet"),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ},
@@ -90,11 +92,11 @@ async def test_demo_serves_every_family_it_can(profile: str) -> None:
     assert process.returncode == 0, stderr.decode()
     samples = parse_samples(body)
     names = {name for name, _ in samples}
-    # The demo writes no Parquet. What counts problems appears once there is one: with the real-world
-    # profile, an unknown zone type and a refused camera (its nulls are not parse errors). There, the
-    # main server's IsTimeLimited is null and its licence does not limit clients, and the other server
-    # has no webapi: no expiry or client limit to report.
-    absent = {health.API_PARSE_ERRORS, health.RENDER_FAILURES, *parquet_sink.FAMILIES}
+    # What counts problems appears once there is one: with the real-world profile, an unknown zone type
+    # and a refused camera (its nulls are not parse errors). There, the main server's IsTimeLimited is
+    # null and its licence does not limit clients, and the other server has no webapi: no expiry or
+    # client limit to report. The demo writes Parquet: its figures are there from the first pass.
+    absent = {health.API_PARSE_ERRORS, health.RENDER_FAILURES}
     if profile == "reference":
         absent |= {health.API_UNKNOWN_VALUES, health.ENDPOINT_REFUSED_CAMERAS}
     else:
@@ -106,17 +108,20 @@ async def test_demo_serves_every_family_it_can(profile: str) -> None:
 
 
 async def _first_ready_metrics(port: int, process) -> bytes:
-    """Poll /ready (bounded: 200 tries over at most 60 s) until the demo has collected once."""
+    """Poll /ready, then /metrics (bounded: 240 tries over at most 60 s) until the demo has collected once
+    and its Parquet sink has made its first pass (which /ready does not wait for)."""
     async with aiohttp.ClientSession() as http, asyncio.timeout(60):
-        for _ in range(200):
+        for _ in range(240):
             if process.returncode is not None:
                 raise AssertionError("demo exited early")
             try:
                 async with http.get(f"http://127.0.0.1:{port}/ready") as response:
                     if response.status == 200:
                         async with http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
-                            return await metrics.read()
+                            body = await metrics.read()
+                        if b"eocortex_parquet_files_written_total{" in body:
+                            return body
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(0.25)  # polling a separate process: there is nothing to wait on
-    raise AssertionError("demo never became ready")
+    raise AssertionError("demo never became ready with its Parquet figures")

@@ -39,7 +39,7 @@ INVALID = {
     ),
     "invalid-timezone.yml": "targets.0.timezone: unknown IANA time zone",
     "invalid-top-level-list.yml": "config file {path}: expected a mapping at the top level",
-    "invalid-unknown-key.yml": "targets.0.pasword: unknown option",
+    "invalid-unknown-key.yml": "targets.0.pasword: unknown option (did you mean 'password'?)",
     "invalid-url-credentials.yml": "targets.0.url: must not contain credentials; use username and password",
     "invalid-url-scheme.yml": "targets.0.url: must be an http:// or https:// URL with a host",
     "invalid-yaml.yml": "config file {path} line 4: not valid YAML",
@@ -220,3 +220,46 @@ def test_an_environment_variable_that_is_not_json_is_one_line_naming_it(monkeypa
     assert str(caught.value) == (
         "EOCEXPORTER_TARGETS: not valid JSON (a list or object of options is given as JSON)"
     )
+
+
+def test_flags_win_over_the_environment_which_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("listen: 127.0.0.1:1001\nlog_level: error\nshard_count: 4\n")
+    monkeypatch.setenv("EOCEXPORTER_LISTEN", "127.0.0.1:1002")
+    monkeypatch.setenv("EOCEXPORTER_LOG_LEVEL", "warning")
+    settings = load_settings(config, listen="127.0.0.1:1003", shard_index=None)
+    assert settings.listen == "127.0.0.1:1003"  # the flag
+    assert settings.log_level == "warning"  # the environment over the file
+    assert settings.shard_count == 4  # the file over the default
+    assert settings.shard_index == 0  # a flag not given (None) is no value: the default stays
+    # Sources are read per load, nothing is left behind: the same file without flags is the environment's.
+    assert load_settings(config).listen == "127.0.0.1:1002"
+
+
+def test_two_loads_of_one_file_compare_equal(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("targets:\n  - {name: shop, url: 'http://127.0.0.1:1'}\n")
+    assert load_settings(config) == load_settings(config)  # what a reload compares
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("- a\n- b\n", "expected a mapping at the top level"),
+        ("targets: [\n", "line 2: not valid YAML"),
+    ],
+)
+def test_a_file_that_is_no_configuration_is_one_line(tmp_path: Path, text: str, message: str) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config)
+    assert str(caught.value).startswith(f"config file {config}")
+    assert message in str(caught.value)
+
+
+def test_a_directory_named_as_the_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"^config file {tmp_path}: is a directory$"):
+        load_settings(tmp_path)

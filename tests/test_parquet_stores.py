@@ -122,7 +122,10 @@ async def test_a_full_disk_is_an_error_that_loses_nothing(
     assert value(samples, "eocortex_up") == 1  # the exporter itself carries on
     errors = [r.getMessage() for r in caplog.records if "No space left on device" in r.getMessage()]
     assert errors and all("\n" not in message for message in errors)
-    assert errors[0].startswith("parquet: cannot write ")
+    # The message names the file with its root: where to look, whatever the working directory.
+    assert all(message.startswith("parquet: cannot write ") for message in errors)
+    assert all(f" {mounted_root}/" in message for message in errors)
+    assert any(f"{mounted_root}/object_counts/date=" in message for message in errors)
     visible_files_are_whole(mounted_root)
     # Space again: the next pass writes every interval still missing, each once.
     remount(mounted_root, "size=64m")

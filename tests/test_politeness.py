@@ -228,7 +228,7 @@ async def test_first_run_spread_0_starts_every_collector_at_once(small, exporter
             "first_run_spread: expected a duration such as 15, 15s, 500ms, 5m, 1h or 7d",
         ),
         ({"adaptive": "sometimes"}, "adaptive: Input should be a valid boolean, unable to interpret input"),
-        ({"concurrency": 4}, "concurrency: unknown option"),
+        ({"concurrency": 4}, "concurrency: unknown option (did you mean 'server_concurrency'?)"),
     ],
 )
 def test_bad_politeness_values_give_one_line_naming_the_option(politeness: dict, message: str) -> None:

@@ -106,7 +106,7 @@ async def test_landing_page_shows_targets_state_and_last_error_without_secrets(
         page = await response.text()
     assert response.status == 200
     assert "eocexporter" in page and "/metrics" in page
-    assert "<td>eoc</td>" in page
+    assert "Target eoc: " in page
     assert "down" in page
     assert "HTTP 401" in page
     assert "wrong-секрет" not in page

@@ -4,8 +4,10 @@
     .venv/bin/python tools/metrics_doc.py --check   # exit 1 if it differs from what would be written
 
 The catalogue (``eocexporter.registry.catalogue()``) is the one list of the families the exporter can emit;
-this block is what they say on /metrics, exactly. The tables above it, with each family's source fields,
-are written by hand and checked against the catalogue by tests/exposition/test_exposition_render.py.
+this block is what they say on /metrics, exactly: tests/test_docs.py runs this check too, and finds every
+family of a live /metrics (an exporter with the Parquet sink, against the simulator) in the block with the
+HELP it is served with. The tables above it, with each family's source fields, are written by hand and
+checked against the catalogue by tests/exposition/test_exposition_render.py.
 """
 
 from __future__ import annotations

@@ -114,12 +114,37 @@ class EocortexClient:
             except _Retryable as retryable:
                 if attempt >= self.target.retries:
                     raise ApiUnavailable(
-                        endpoint, f"{retryable.reason} after {attempt + 1} attempts"
+                        endpoint,
+                        f"{retryable.reason} after {attempt + 1} attempt{'s' if attempt else ''}",
                     ) from None
                 delay = min(self.target.backoff_max, self.target.backoff_initial * 2**attempt)
                 attempt += 1
                 # Full jitter spreads the retries of many concurrent requests after a 409 burst.
-                await asyncio.sleep(self._rng.uniform(0, delay))
+                pause = self._rng.uniform(0, delay)
+                self._log_retry(base_url, endpoint, attempt, retryable.reason, pause)
+                await asyncio.sleep(pause)
+
+    def _log_retry(self, base_url: str, endpoint: str, attempt: int, reason: str, pause: float) -> None:
+        # The route template and the server's base URL, never the request's URL: in query authentication
+        # its query carries the password. The reason is the client's own text (error details scrubbed).
+        # Guarded: a 409 burst retries thousands of status requests at once.
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "target %s: %s at %s: attempt %d of %d failed (%s); retrying in %.3fs",
+                self.target.name,
+                endpoint,
+                base_url,
+                attempt,
+                self.target.retries + 1,
+                reason,
+                pause,
+                extra={
+                    "target": self.target.name,
+                    "endpoint": endpoint,
+                    "attempt": attempt,
+                    "delay_seconds": round(pause, 3),
+                },
+            )
 
     async def _attempt(
         self, base_url: str, url: str, endpoint: str, query: Mapping[str, str] | None, method: str
@@ -190,6 +215,7 @@ class EocortexClient:
                     self.target.name,
                     endpoint,
                     repairs,
+                    extra={"target": self.target.name, "endpoint": endpoint},
                 )
         return document
 

@@ -35,7 +35,14 @@ def _parsed(
         parsed = parse(*args)
     except PayloadError as exc:
         client.record_parse_error(endpoint)
-        log.warning("target %s, server %s: cannot parse %s: %s", client.target.name, server_id, endpoint, exc)
+        log.warning(
+            "target %s, server %s: cannot parse %s: %s",
+            client.target.name,
+            server_id,
+            endpoint,
+            exc,
+            extra=_about(client, endpoint, server_id),
+        )
         raise ApiShapeError(endpoint, f"unexpected document: {exc}") from None
     finally:
         client.stats.parse_seconds(endpoint, time.thread_time() - started)
@@ -44,9 +51,24 @@ def _parsed(
 
 
 def _count_problems(client: EocortexClient, endpoint: str, server_id: str, problems: tuple[str, ...]) -> None:
+    # Asked once, not per problem: a field every camera lacks is a problem per camera, every cycle.
+    debug = bool(problems) and log.isEnabledFor(logging.DEBUG)
     for problem in problems:
         client.record_parse_error(endpoint)
-        log.debug("target %s, server %s: %s: %s", client.target.name, server_id, endpoint, problem)
+        if debug:
+            log.debug(
+                "target %s, server %s: %s: %s",
+                client.target.name,
+                server_id,
+                endpoint,
+                problem,
+                extra=_about(client, endpoint, server_id),
+            )
+
+
+def _about(client: EocortexClient, endpoint: str, server_id: str) -> dict[str, object]:
+    """What a log line is about: fields of the JSON log format (eocexporter.logs)."""
+    return {"target": client.target.name, "server_id": server_id, "endpoint": endpoint}
 
 
 @dataclass(frozen=True, slots=True)

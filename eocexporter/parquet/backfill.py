@@ -6,18 +6,30 @@ sink would give it. Intervals already present (as a file, or merged into a compa
 so an interrupted backfill resumes where it stopped and a second run changes nothing. The checkpoints of
 the live sink are not touched. Only report datasets have history in the API.
 
+The unit of work, of the progress and of the summary is one report interval of one dataset of one server
+(of one target): a day of 15-minute intervals of both datasets on 2 servers is 96 x 2 x 2 = 384 of them.
+On a terminal the progress is a tqdm bar (count, rate, ETA); elsewhere (a log, CI, a pipe) it is a plain
+line per tenth of the work, or after :data:`PLAIN_EVERY_SECONDS` without one. Each interval that fails
+gets a line naming its target, server (id, name and address), dataset and interval, and the reason.
+
 The ``backfill`` command (:mod:`eocexporter.backfill`) runs discovery and hands this module its snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import contextlib
+import os
+import re
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TextIO
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from eocexporter.parquet.compaction import present_names
 from eocexporter.parquet.intervals import Interval, intervals_between
@@ -26,11 +38,30 @@ from eocexporter.parquet.sources import IntervalUnanswerable, ReportSource, Repo
 from eocexporter.parquet.storage import ParquetStore, StoreError
 from eocexporter.snapshot import ExporterSnapshot
 
-log = logging.getLogger(__name__)
+UNIT = "intervals"
+UNIT_EXPLAINED = "one = one report interval of one dataset of one server"
+# Off a terminal: a progress line per tenth of the work, and one after this long without any.
+PLAIN_EVERY_SECONDS = 30.0
+
+FAILED = "failed"
+UNANSWERABLE = "cannot be asked about"
 
 
 class BackfillError(Exception):
-    """Backfill cannot go on; the message is one line."""
+    """Backfill cannot go on (a target's discovery failed): a runtime failure; the message is one line."""
+
+
+class BackfillUsageError(BackfillError):
+    """The request or the configuration is wrong (no Parquet root, an unknown target or dataset): nothing
+    was asked of any server; the message is one line."""
+
+
+@dataclass
+class Problem:
+    """The intervals that went wrong in one way: how many, and the first one's line."""
+
+    count: int
+    first: str
 
 
 @dataclass
@@ -39,28 +70,158 @@ class BackfillResult:
     skipped: int = 0  # intervals already present
     failed: int = 0  # intervals that could not be fetched or written
     unanswerable: int = 0  # intervals the API can never be asked about (see IntervalUnanswerable)
+    # (FAILED or UNANSWERABLE, the error's kind: its message without what varies) -> count and first line,
+    # in the order they first happened
+    problems: dict[tuple[str, str], Problem] = field(default_factory=dict)
+    # "target NAME: why" for each chosen target whose discovery failed: not backfilled at all
+    unreached_targets: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Every interval of every chosen target was written, found present or cannot be asked about."""
+        return not self.failed and not self.unreached_targets
+
+    def record(self, outcome: str, kind: str, line: str) -> None:
+        problem = self.problems.get((outcome, kind))
+        if problem is None:
+            self.problems[(outcome, kind)] = Problem(1, line)
+        else:
+            problem.count += 1
+
+    def summary(self) -> list[str]:
+        """The final report: the counts, then the first interval of each kind of error, with its count."""
+        lines = [
+            f"backfill: {self.written} written, {self.skipped} already present, {self.unanswerable} the API "
+            f"cannot be asked about, {self.failed} failed ({UNIT}: {UNIT_EXPLAINED})"
+        ]
+        for (outcome, _), problem in self.problems.items():
+            times = "once" if problem.count == 1 else f"{problem.count} times, the first"
+            lines.append(f"backfill: {outcome} {times}: {problem.first}")
+        lines.extend(
+            f"backfill: not backfilled, discovery failed: {printable(line)}"
+            for line in self.unreached_targets
+        )
+        return lines
+
+
+def error_kind(message: str) -> str:
+    """``message`` without what differs between occurrences of one error (server ids, byte counts,
+    attempts, times), so that failures group by kind; HTTP statuses are kept."""
+    return _NUMBER.sub("N", _ID.sub("<id>", message))
+
+
+_ID = re.compile(r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}")
+_NUMBER = re.compile(r"(?<!HTTP )(?<!\d)\d+")
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: control, format and unpaired surrogate characters escaped."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 class Progress:
-    """A progress bar on a terminal, or a line per tenth of the work elsewhere (logs, CI)."""
+    """How far a backfill is, counted in :data:`UNIT` (see the module): a tqdm bar with count, rate and
+    ETA on a terminal; elsewhere a plain line per tenth of the work or per ``every`` seconds without one,
+    each with count, share, rate and ETA. :meth:`line` writes a line that stays (above the bar)."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
+    def __init__(
+        self,
+        total: int,
+        stream: TextIO = sys.stderr,
+        *,
+        every: float = PLAIN_EVERY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.total, self.done, self.stream = total, 0, stream
-        self._tty = stream.isatty()
-        self._last_tenth = -1
+        self._every, self._clock = every, clock
+        self._started = self._last_line = clock()
+        self._last_tenth = 0
+        self._bar: tqdm | None = None
+        if total and _is_terminal(stream):
+            self._bar = tqdm(
+                total=total,
+                file=stream,
+                desc="backfill",
+                unit=f" {UNIT}",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} "
+                + UNIT
+                + " [{elapsed}<{remaining}, {rate_noinv_fmt}]",
+                dynamic_ncols=True,
+                mininterval=0.2,
+                disable=False,
+            )
 
-    def advance(self, label: str) -> None:
+    @contextlib.contextmanager
+    def showing(self) -> Iterator[Progress]:
+        """While the bar is on, log records to the console go above it instead of through it."""
+        try:
+            if self._bar is None:
+                yield self
+            else:
+                with logging_redirect_tqdm():
+                    yield self
+        finally:
+            self.close()
+
+    def advance(self) -> None:
         self.done += 1
-        share = self.done / self.total if self.total else 1.0
-        if self._tty:
-            bar = "#" * int(share * 30)
-            self.stream.write(f"\r[{bar:<30}] {self.done}/{self.total} {label[:60]:<60}")
-            if self.done == self.total:
-                self.stream.write("\n")
-        elif int(share * 10) != self._last_tenth:
-            self._last_tenth = int(share * 10)
-            self.stream.write(f"backfill: {self.done}/{self.total} intervals ({share:.0%})\n")
+        if self._bar is not None:
+            self._bar.update(1)
+            return
+        now = self._clock()
+        tenth = self.done * 10 // self.total if self.total else 10
+        if tenth > self._last_tenth or now - self._last_line >= self._every or self.done == self.total:
+            self._last_tenth, self._last_line = tenth, now
+            self._write(self.plain_line(now))
+
+    def plain_line(self, now: float) -> str:
+        """``backfill: 39/384 intervals (10%), 48.1 intervals/s, ETA 00:07``."""
+        elapsed = now - self._started
+        rate = self.done / elapsed if elapsed > 0 else None
+        percent = self.done * 100 // self.total if self.total else 100  # 100% only when done
+        text = f"backfill: {self.done}/{self.total} {UNIT} ({percent}%), {_rate(rate)}"
+        if self.done >= self.total:
+            return f"{text}, took {tqdm.format_interval(elapsed)}"
+        eta = tqdm.format_interval((self.total - self.done) / rate) if rate else "?"
+        return f"{text}, ETA {eta}"
+
+    def line(self, text: str) -> None:
+        """A line that stays: on a terminal above the bar, elsewhere between the progress lines."""
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            self._write(text)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
         self.stream.flush()
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    """A terminal a bar can be drawn on: one that says it has no columns (a pseudo-terminal nobody sized)
+    would show nothing at all, so it gets the plain lines."""
+    try:
+        if not stream.isatty():
+            return False
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+    try:
+        return os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):  # no descriptor to ask: take its word
+        return True
+
+
+def _rate(rate: float | None) -> str:
+    if rate is None:
+        return f"? {UNIT}/s"
+    return f"{rate:.{0 if rate >= 100 else 1 if rate >= 1 else 2}f} {UNIT}/s"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +233,15 @@ class _Planned:
     present: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What one target's share of the work is made of."""
+
+    target: str
+    intervals: int
+    servers: int
+
+
 async def backfill_reports(
     store: ParquetStore,
     snapshot: ExporterSnapshot,
@@ -81,32 +251,71 @@ async def backfill_reports(
     end: datetime,
     length: float,
     progress_stream: TextIO = sys.stderr,
+    addresses: Mapping[tuple[str, str], str] | None = None,
 ) -> BackfillResult:
     """Fetch and write every missing interval of ``datasets`` in ``[start, end)``; ``end`` must not be in
-    the future (an open interval's numbers would still change)."""
+    the future (an open interval's numbers would still change). ``addresses`` ((target, server id) ->
+    the server's base URL, without credentials) only names servers in the failure lines."""
     fetchers = report_fetchers(source)
     await asyncio.to_thread(store.remove_leftovers)
-    plan = await asyncio.to_thread(_plan, store, snapshot, datasets, start, end, length)
+    plan, shapes = await asyncio.to_thread(_plan, store, snapshot, datasets, start, end, length)
     result = BackfillResult(skipped=sum(1 for planned in plan if planned.present))
     todo = [planned for planned in plan if not planned.present]
+    names = {
+        (target.target, server.server_id): server.name
+        for target in snapshot.targets
+        if target.topology is not None
+        for server in target.topology.servers
+    }
+
+    def where(planned: _Planned) -> str:
+        key = (planned.target, planned.server_id)
+        about = ", ".join(
+            part
+            for part in (repr(names[key]) if key in names else "", (addresses or {}).get(key, ""))
+            if part
+        )
+        server = f"server {planned.server_id}" + (f" ({about})" if about else "")
+        return printable(f"target {planned.target}, {server}, {planned.dataset} {planned.interval.key()}")
+
     progress = Progress(len(todo), progress_stream)
-    for planned in todo:
-        interval, dataset = planned.interval, planned.dataset
-        label = f"{dataset} {planned.target} {interval.key()}"
-        try:
-            table = await fetchers[dataset](planned.target, planned.server_id, interval)
-            if table.num_rows:
-                file_name = report_file_name(dataset, planned.target, planned.server_id, interval)
-                await asyncio.to_thread(store.write, dataset, interval.start.date(), file_name, table)
-            result.written += 1
-        except IntervalUnanswerable as exc:
-            result.unanswerable += 1
-            log.warning("backfill: %s: skipped: %s", label, exc)
-        except (ReportUnavailable, StoreError) as exc:
-            result.failed += 1
-            log.warning("backfill: %s: %s", label, exc)
-        progress.advance(label)
+    with progress.showing():
+        progress.line(_plan_line(len(todo), result.skipped, datasets, shapes, length))
+        for planned in todo:
+            interval, dataset = planned.interval, planned.dataset
+            try:
+                table = await fetchers[dataset](planned.target, planned.server_id, interval)
+                if table.num_rows:
+                    file_name = report_file_name(dataset, planned.target, planned.server_id, interval)
+                    await asyncio.to_thread(store.write, dataset, interval.start.date(), file_name, table)
+                result.written += 1
+            except IntervalUnanswerable as exc:
+                result.unanswerable += 1
+                line = f"{where(planned)}: {printable(str(exc))}"
+                result.record(UNANSWERABLE, error_kind(str(exc)), line)
+                progress.line(f"backfill: {UNANSWERABLE}: {line}")
+            except (ReportUnavailable, StoreError) as exc:
+                result.failed += 1
+                kind = f"write: {exc.reason}" if isinstance(exc, StoreError) else str(exc)
+                line = f"{where(planned)}: {printable(str(exc))}"
+                result.record(FAILED, error_kind(kind), line)
+                progress.line(f"backfill: {FAILED}: {line}")
+            progress.advance()
     return result
+
+
+def _plan_line(
+    todo: int, present: int, datasets: Sequence[str], shapes: Sequence[_Shape], length: float
+) -> str:
+    """``backfill: 384 intervals to fetch, 0 already present (one = one report interval of one dataset of
+    one server; eoc: 96 report intervals of 15m x 2 dataset(s) x 2 server(s))``."""
+    step = f"{length / 3600:g}h" if length % 3600 == 0 else f"{length / 60:g}m"
+    made_of = "; ".join(
+        f"{shape.target}: {shape.intervals} report intervals of {step} x {len(datasets)} dataset(s) "
+        f"x {shape.servers} server(s)"
+        for shape in shapes
+    )
+    return f"backfill: {todo} {UNIT} to fetch, {present} already present ({UNIT_EXPLAINED}; {made_of or 'no target'})"
 
 
 def _plan(
@@ -116,12 +325,15 @@ def _plan(
     start: datetime,
     end: datetime,
     length: float,
-) -> list[_Planned]:
-    """Every (target, dataset, server, interval) in range, oldest first, and whether it is present."""
+) -> tuple[list[_Planned], list[_Shape]]:
+    """Every (target, dataset, server, interval) in range, oldest first, and whether it is present; and
+    per target, how many intervals and servers that is."""
     present: dict[tuple[str, date], set[str]] = {}
-    plan = []
+    plan, shapes = [], []
     for target in snapshot.targets:
-        for interval in intervals_between(start, end, length, target.timezone):
+        intervals = list(intervals_between(start, end, length, target.timezone))
+        shapes.append(_Shape(target.target, len(intervals), len(target.polled_servers)))
+        for interval in intervals:
             day = interval.start.date()
             for dataset in datasets:
                 if (dataset, day) not in present:
@@ -131,4 +343,4 @@ def _plan(
                     plan.append(
                         _Planned(target.target, dataset, server_id, interval, name in present[(dataset, day)])
                     )
-    return plan
+    return plan, shapes

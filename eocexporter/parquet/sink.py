@@ -154,7 +154,8 @@ class ParquetSink:
             # A bug, or a row no parser should have let through: counted and logged, and the other
             # servers, datasets and targets of the pass go on. The interval is tried again next pass.
             key = f"{target.target}:{dataset}:{server_id}"
-            self._write_failed(key, self._counters_for(target.target, dataset), exc)
+            about = _about(target.target, dataset, server_id)
+            self._write_failed(key, self._counters_for(target.target, dataset), exc, about)
 
     async def _catch_up_unguarded(
         self, target: TargetSnapshot, dataset: str, fetch: IntervalFetch, server_id: str
@@ -165,10 +166,11 @@ class ParquetSink:
         now = self.now()
         due_end = last_closed_end(now, length, zone, self.config.grace)
         key = f"{name}:{dataset}:{server_id}"
+        about = _about(name, dataset, server_id)
         try:
             checkpoint = await self._checkpoint(name, dataset, server_id)
         except StoreError as exc:
-            self._write_failed(key, counters, exc)
+            self._write_failed(key, counters, exc, about)
             return
         if checkpoint is None:
             # First start: the last closed interval, or every interval that began within initial_catch_up.
@@ -188,6 +190,7 @@ class ParquetSink:
                 dataset,
                 server_id,
                 lost,
+                extra=about,
             )
             start = oldest
             # Given up for good: counted once, and not again on the next pass or after a restart.
@@ -195,7 +198,7 @@ class ParquetSink:
             try:
                 await asyncio.to_thread(self.store.write_checkpoint, name, dataset, server_id, oldest)
             except StoreError as exc:
-                self._write_failed(key, counters, exc)
+                self._write_failed(key, counters, exc, about)
                 return
         due = list(intervals_between(start, due_end, length, zone))
         counters.backlog[server_id] = len(due)
@@ -207,6 +210,7 @@ class ParquetSink:
                 self._failures.failed(
                     key,
                     f"parquet: target {name}, {dataset}, server {server_id}: cannot fetch {interval.key()}: {exc}",
+                    extra=about,
                 )
                 return
             except IntervalUnanswerable as exc:
@@ -218,13 +222,14 @@ class ParquetSink:
                     server_id,
                     interval.key(),
                     exc,
+                    extra=about,
                 )
                 counters.skipped_intervals += 1
                 table = None
             try:
                 await asyncio.to_thread(self._write_interval, name, dataset, server_id, interval, table)
             except StoreError as exc:
-                self._write_failed(key, counters, exc)
+                self._write_failed(key, counters, exc, about)
                 return
             self._checkpoints[(name, dataset, server_id)] = interval.end
             rows = table.num_rows if table is not None else 0
@@ -232,8 +237,18 @@ class ParquetSink:
             counters.files_written += bool(rows)
             counters.last_written[server_id] = interval.end.timestamp()
             counters.backlog[server_id] -= 1
+            log.debug(
+                "parquet: target %s, %s, server %s: interval %s done, %d row(s); checkpoint at %s",
+                name,
+                dataset,
+                server_id,
+                interval.key(),
+                rows,
+                interval.end.isoformat(),
+                extra={**about, "rows": rows},
+            )
             self._failures.succeeded(
-                key, f"parquet: target {name}, {dataset}, server {server_id}: writing again"
+                key, f"parquet: target {name}, {dataset}, server {server_id}: writing again", about
             )
 
     def _write_interval(
@@ -287,7 +302,7 @@ class ParquetSink:
                     table = build(name, slot, {server_id: section})
                     await asyncio.to_thread(self.store.write, dataset, slot.date(), file_name, table)
                 except Exception as exc:
-                    self._write_failed(f"{name}:{dataset}", counters, exc)
+                    self._write_failed(f"{name}:{dataset}", counters, exc, _about(name, dataset, server_id))
                     written = False
                     continue
                 counters.rows_written += table.num_rows
@@ -295,24 +310,36 @@ class ParquetSink:
                 counters.last_written[server_id] = slot.timestamp()
             if written:
                 self._failures.succeeded(
-                    f"{name}:{dataset}", f"parquet: target {name}, {dataset}: writing again"
+                    f"{name}:{dataset}",
+                    f"parquet: target {name}, {dataset}: writing again",
+                    {"target": name, "dataset": dataset},
                 )
                 self._last_slot[(name, dataset)] = slot
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    def _write_failed(self, key: str, counters: _Counters, exc: Exception) -> None:
+    def _write_failed(
+        self, key: str, counters: _Counters, exc: Exception, about: Mapping[str, object] | None = None
+    ) -> None:
         """Count a failed write; log it when writing starts failing or its cause changes, not on every
-        retry (the same full disk for every file is one line; "writing again" ends it)."""
+        retry (the same full disk for every file is one line; "writing again" ends it). ERROR: the
+        exporter's own failure (its disk, its bucket), unlike a target's, which is a warning."""
         counters.write_errors += 1
         if isinstance(exc, StoreError):
-            self._failures.failed(key, f"parquet: {exc}", logging.ERROR, cause=exc.reason)
+            self._failures.failed(key, f"parquet: {exc}", logging.ERROR, cause=exc.reason, extra=about)
         else:
             what = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
-            self._failures.failed(key, f"parquet: {key}: cannot write: {what}", logging.ERROR, cause=what)
+            self._failures.failed(
+                key, f"parquet: {key}: cannot write: {what}", logging.ERROR, cause=what, extra=about
+            )
 
     def _counters_for(self, target: str, dataset: str) -> _Counters:
         return self._counters.setdefault((target, dataset), _Counters())
+
+
+def _about(target: str, dataset: str, server_id: str) -> dict[str, object]:
+    """What a log line is about: fields of the JSON log format (eocexporter.logs)."""
+    return {"target": target, "dataset": dataset, "server_id": server_id}
 
 
 def _archive_depth_of(target: TargetSnapshot) -> Callable[..., pa.Table]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import uuid
@@ -28,6 +29,8 @@ from pyarrow import fs as pafs
 
 from eocexporter.options import ParquetConfig
 from eocexporter.parquet.schemas import string_columns
+
+log = logging.getLogger(__name__)
 
 CHECKPOINTS = "_checkpoints"
 TEMPORARY_SUFFIX = ".tmp"
@@ -68,13 +71,32 @@ class ParquetStore:
             self.base = str(Path(config.root).expanduser().absolute())
             self.local = True
 
+    @property
+    def root(self) -> str:
+        """The root as an operator recognises it: an absolute directory, or s3://bucket/prefix."""
+        return self.base if self.local else f"s3://{self.base}"
+
+    def check_writable(self) -> None:
+        """Raise :class:`StoreError` unless a file can be written under the root: a local root that exists
+        or can be created, and is writable; an S3 bucket that answers and takes an object. The probe file
+        is removed (locally it has a temporary name, which the next start would remove anyway)."""
+        probe = f"{self.base}/{CHECKPOINTS}/.write-check-{uuid.uuid4().hex}{TEMPORARY_SUFFIX}"
+        try:
+            self.fs.create_dir(f"{self.base}/{CHECKPOINTS}", recursive=True)
+            with self.fs.open_output_stream(probe) as stream:
+                stream.write(b"eocexporter write check\n")
+            self.fs.delete_file(probe)
+        except (OSError, pa.ArrowException) as exc:
+            raise _store_error(f"parquet.root {self.root} cannot be written", exc) from None
+
     # ---- paths ---------------------------------------------------------------------------------
 
     def partition(self, dataset: str, day: date) -> str:
         return f"{self.base}/{dataset}/date={day.isoformat()}"
 
-    def relative(self, path: str) -> str:
-        return path.removeprefix(self.base).lstrip("/")
+    def shown(self, path: str) -> str:
+        """``path`` as error messages name it: with the root, so a message says where to look."""
+        return path if self.local else f"s3://{path}"
 
     # ---- data files ----------------------------------------------------------------------------
 
@@ -90,7 +112,13 @@ class ParquetStore:
             else:
                 pq.write_table(table, path, filesystem=self.fs, **_write_options(dataset))
         except (OSError, pa.ArrowException) as exc:
-            raise _store_error(f"cannot write {self.relative(path)}", exc) from None
+            raise _store_error(f"cannot write {self.shown(path)}", exc) from None
+        log.debug(
+            "parquet: wrote %s (%d row(s))",
+            self.shown(path),
+            table.num_rows,
+            extra={"dataset": dataset, "path": self.shown(path), "rows": table.num_rows},
+        )
         return path
 
     def list(self, dataset: str, day: date | None = None) -> list[StoredFile]:
@@ -100,7 +128,7 @@ class ParquetStore:
         try:
             infos = self.fs.get_file_info(selector)
         except (OSError, pa.ArrowException) as exc:
-            raise _store_error(f"cannot list {self.relative(directory)}", exc) from None
+            raise _store_error(f"cannot list {self.shown(directory)}", exc) from None
         return sorted(
             (
                 StoredFile(info.path, info.base_name)
@@ -124,7 +152,7 @@ class ParquetStore:
         try:
             return pq.read_table(path, filesystem=self.fs)
         except (OSError, pa.ArrowException) as exc:
-            raise _store_error(f"cannot read {self.relative(path)}", exc) from None
+            raise _store_error(f"cannot read {self.shown(path)}", exc) from None
 
     def covers(self, path: str) -> list[str]:
         """Names of the files a compacted file replaced (empty for any other file)."""
@@ -138,7 +166,7 @@ class ParquetStore:
         except FileNotFoundError:
             pass
         except (OSError, pa.ArrowException) as exc:
-            raise _store_error(f"cannot delete {self.relative(path)}", exc) from None
+            raise _store_error(f"cannot delete {self.shown(path)}", exc) from None
 
     def remove_leftovers(self) -> int:
         """Delete temporary files a crash left behind; returns how many."""
@@ -165,7 +193,7 @@ class ParquetStore:
         except FileNotFoundError:
             return None
         except (OSError, pa.ArrowException, ValueError) as exc:
-            raise _store_error(f"cannot read checkpoint {self.relative(path)}", exc) from None
+            raise _store_error(f"cannot read checkpoint {self.shown(path)}", exc) from None
         return datetime.fromisoformat(data["last_interval_end"]).astimezone(UTC)
 
     def write_checkpoint(self, target: str, dataset: str, server_id: str, last_end: datetime) -> None:
@@ -180,7 +208,7 @@ class ParquetStore:
                 with self.fs.open_output_stream(path) as stream:
                     stream.write(body)
         except (OSError, pa.ArrowException) as exc:
-            raise _store_error(f"cannot write checkpoint {self.relative(path)}", exc) from None
+            raise _store_error(f"cannot write checkpoint {self.shown(path)}", exc) from None
 
 
 def _write_options(dataset: str) -> dict[str, object]:

@@ -29,12 +29,23 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="HOST:PORT",
         help="main server address; further servers use the following ports (port 0: free ports)",
     )
-    parser.add_argument("--servers", type=int, default=1, metavar="N")
-    parser.add_argument("--cameras", type=int, default=20, metavar="N")
-    parser.add_argument("--seed", type=int, default=0, metavar="N")
-    parser.add_argument("--timezone", default="UTC", metavar="TZ", help="IANA name, e.g. Europe/Moscow")
-    parser.add_argument("--username", default="root", metavar="U")
-    parser.add_argument("--password", default="", metavar="P", help="plain password (default: empty)")
+    parser.add_argument("--servers", type=int, default=1, metavar="N", help="servers of the installation")
+    parser.add_argument(
+        "--cameras", type=int, default=20, metavar="N", help="cameras, dealt round robin over the servers"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of every simulated value (same seed, same run)"
+    )
+    parser.add_argument(
+        "--timezone",
+        default="UTC",
+        metavar="TZ",
+        help="the servers' time zone, an IANA name such as Europe/Moscow",
+    )
+    parser.add_argument("--username", default="root", metavar="U", help="the user the API accepts")
+    parser.add_argument(
+        "--password", default="", metavar="P", help="that user's plain password (default: empty)"
+    )
     parser.add_argument(
         "--counter-reset-hours",
         type=int,
@@ -45,23 +56,28 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start-time",
         metavar="ISO",
-        help="run on a settable clock starting at this instant (moved via /_simulator/clock)",
+        help="run on a settable clock starting at this ISO 8601 instant, e.g. 2026-11-01T08:00+03:00 "
+        "(moved via /_simulator/clock; default: the real clock)",
     )
-    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (chain)")
+    parser.add_argument(
+        "--tls-cert",
+        metavar="FILE",
+        help="serve HTTPS with this PEM certificate (chain) (default: plain HTTP)",
+    )
     parser.add_argument("--tls-key", metavar="FILE", help="the certificate's PEM private key")
     parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS", help="added to every answer")
     parser.add_argument(
         "--capacity",
         metavar="N[:SECONDS]",
         help=f"each server works on N requests at once, each for SECONDS (default {SECONDS_PER_REQUEST:g});"
-        " the others wait their turn, see docs/simulator.md",
+        " the others wait their turn, see docs/simulator.md (default: no limit)",
     )
     parser.add_argument(
         "--error-rate",
         action="append",
         default=[],
         metavar="ENDPOINT=RATE[:STATUS]",
-        help="fail this share of requests to a route template (repeatable)",
+        help="fail this share of requests to a route template (repeatable; default: none)",
     )
     parser.add_argument(
         "--profile",
@@ -74,7 +90,7 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a reading of the reference, see docs/simulator.md (repeatable)",
+        help="a reading of the reference, see docs/simulator.md (repeatable; default: none)",
     )
 
 

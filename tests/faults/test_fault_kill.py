@@ -1,7 +1,7 @@
 """SIGKILL while the sink writes, and every row afterwards against a `backfill` of the same window.
 
-tests/test_parquet_crash.py kills eight times and checks that every file reads whole and that the
-intervals have no gap and no duplicate; this compares the rows themselves with an independent fetch.
+tests/test_parquet_crash.py kills three times (eight under `make soak`) and checks that every file reads
+whole and that the intervals have no gap and no duplicate; this compares the rows themselves with an independent fetch.
 `benchmarks/soak.py --kills 50` runs the same probe longer."""
 
 from __future__ import annotations

@@ -1,0 +1,265 @@
+"""`backfill` as a person watching it sees it: progress with its unit, rate and ETA (a bar on a terminal,
+plain lines elsewhere), a line per failed interval naming the server, a summary grouping the failures by
+kind, and exit codes that tell a wrong request (2) from intervals that failed (1)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from conftest import MONITOR, make_settings
+from test_cli import free_port, run_cli
+from test_parquet import DAY_START
+
+from eocexporter.backfill import backfill
+from eocexporter.parquet.backfill import FAILED, UNIT_EXPLAINED, Progress, error_kind
+
+OBJECT_REPORT = "api/objects_counting/report"
+VISITOR_REPORT = "api/unique_visitor/report"
+# Two hours of 15-minute intervals of both datasets on both simulated servers.
+WINDOW = (DAY_START, DAY_START + timedelta(hours=2))
+INTERVALS = 8 * 2 * 2
+PLAIN = re.compile(
+    r"backfill: (\d+)/(\d+) intervals \((\d+)%\), [\d.]+ intervals/s, (ETA \d\d:\d\d|took \d\d:\d\d)"
+)
+
+
+class Terminal(io.StringIO):
+    """What backfill writes to when stderr is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def plain_lines(text: str) -> list[re.Match[str]]:
+    return [match for line in text.splitlines() if (match := PLAIN.fullmatch(line))]
+
+
+async def test_off_a_terminal_progress_is_a_line_per_tenth_with_rate_eta_and_unit(
+    sim, clock, tmp_path: Path
+) -> None:
+    clock.set(DAY_START + timedelta(days=1))
+    stream = io.StringIO()
+    settings = make_settings(sim.main_url, parquet={"root": str(tmp_path), "grace": "1m"})
+    result = await backfill(settings, *WINDOW, now=clock.now, progress_stream=stream)
+    assert (result.written, result.failed) == (INTERVALS, 0)
+    text = stream.getvalue()
+    assert "\r" not in text  # no bar in a log
+    first = text.splitlines()[0]
+    assert first == (
+        f"backfill: {INTERVALS} intervals to fetch, 0 already present ({UNIT_EXPLAINED}; "
+        "eoc: 8 report intervals of 15m x 2 dataset(s) x 2 server(s))"
+    )
+    lines = plain_lines(text)
+    done = [int(line[1]) for line in lines]
+    assert len(lines) == 10 and done == sorted(set(done)) and done[-1] == INTERVALS  # one per tenth
+    assert {int(line[2]) for line in lines} == {INTERVALS}
+    assert all(line[4].startswith("ETA") for line in lines[:-1]) and lines[-1][4].startswith("took")
+    assert lines[-1][3] == "100"
+
+
+def test_plain_lines_come_per_tenth_and_after_a_quiet_spell_with_exact_rate_and_eta() -> None:
+    stream, now = io.StringIO(), FakeClock()
+    progress = Progress(1000, stream, every=30, clock=now)
+    now.seconds = 5
+    for _ in range(99):
+        progress.advance()
+    assert stream.getvalue() == ""  # under a tenth, under 30 s: quiet
+    now.seconds = 10
+    progress.advance()
+    now.seconds = 45  # 35 s without a line: one, though no new tenth was reached
+    progress.advance()
+    assert stream.getvalue().splitlines() == [
+        "backfill: 100/1000 intervals (10%), 10.0 intervals/s, ETA 01:30",
+        "backfill: 101/1000 intervals (10%), 2.2 intervals/s, ETA 06:40",  # 899 / (101 / 45 s)
+    ]
+    progress.line("backfill: failed: a line that stays")
+    now.seconds = 60  # 15 s after the last line: only the tenths
+    for _ in range(899):
+        progress.advance()
+    lines = stream.getvalue().splitlines()
+    assert lines[2] == "backfill: failed: a line that stays"
+    assert len(lines) == 3 + 9  # 20% ... 100%
+    assert lines[-1] == "backfill: 1000/1000 intervals (100%), 16.7 intervals/s, took 01:00"
+
+
+async def test_on_a_terminal_a_bar_with_rate_and_eta_and_failure_lines_above_it(
+    sim, clock, tmp_path: Path
+) -> None:
+    clock.set(DAY_START + timedelta(days=1))
+    sim.faults.set_error_rate(OBJECT_REPORT, 1.0, 500)
+    terminal = Terminal()
+    settings = make_settings(sim.main_url, parquet={"root": str(tmp_path), "grace": "1m"})
+    result = await backfill(settings, *WINDOW, now=clock.now, progress_stream=terminal)
+    assert (result.written, result.failed) == (INTERVALS // 2, INTERVALS // 2)
+    text = terminal.getvalue()
+    assert not plain_lines(text)
+    bars = re.findall(
+        r"backfill: +\d+%\|[^|]*\| (\d+)/(\d+) intervals \[(\S+)<(\S+), +(\S+) intervals/s\]", text
+    )
+    assert bars and bars[-1][:2] == (str(INTERVALS), str(INTERVALS))
+    assert all(re.fullmatch(r"\d\d:\d\d|\?", eta) for *_, eta, _ in bars)  # time left
+    assert any(re.fullmatch(r"[\d.]+", rate) for *_, rate in bars)  # a rate once one is known
+    # Each failure line is a line of its own: the bar is cleared before it and drawn again after it.
+    failures = [line for line in re.split(r"[\r\n]", text) if line.startswith(f"backfill: {FAILED}: ")]
+    assert len(failures) == INTERVALS // 2
+    assert all(", object_counts 2026" in line and OBJECT_REPORT in line for line in failures)
+
+
+async def test_each_failure_names_its_server_and_the_summary_groups_them_by_kind(
+    sim, clock, tmp_path: Path
+) -> None:
+    clock.set(DAY_START + timedelta(days=1))
+    main = next(server for server in sim.installation.servers if server.is_main)
+    other = next(server for server in sim.installation.servers if not server.is_main)
+    sim.faults.set_error_rate(OBJECT_REPORT, 1.0, 500)
+    sim.faults.set_malformed(VISITOR_REPORT)  # a body whose length differs from interval to interval
+    await sim.faults.server_down(other.id, "refuse")
+    stream = io.StringIO()
+    settings = make_settings(
+        sim.main_url,
+        target={"username": MONITOR.login, "password": MONITOR.password, "auth": "query"},
+        parquet={"root": str(tmp_path), "grace": "1m"},
+    )
+    result = await backfill(settings, *WINDOW, now=clock.now, progress_stream=stream)
+    assert (result.written, result.skipped, result.unanswerable, result.failed) == (0, 0, 0, INTERVALS)
+    text = stream.getvalue()
+    failures = [line for line in text.splitlines() if line.startswith(f"backfill: {FAILED}: ")]
+    assert len(failures) == INTERVALS
+    # target, server (id, name, address), dataset, interval, reason
+    down = f"target eoc, server {other.id} ('{other.name}', {sim.url(other.id)}), "
+    up = f"target eoc, server {main.id} ('{main.name}', {sim.url(main.id)}), "
+    interval = r"\d{8}T\d{4}Z-\d{8}T\d{4}Z"
+    assert sum(line.startswith(f"backfill: {FAILED}: {down}") for line in failures) == INTERVALS // 2
+    assert all(
+        re.fullmatch(
+            rf"(object_counts|visitor_reports) {interval}: \S+: cannot connect .+", line.split(down)[1]
+        )
+        for line in failures
+        if down in line
+    )
+    assert any(
+        re.fullmatch(
+            rf"object_counts {interval}: {OBJECT_REPORT}: HTTP 500 \(Simulated failure\) after 3 attempts",
+            line.split(up)[1],
+        )
+        for line in failures
+        if up in line
+    )
+    # Kinds: the up server's two (the byte counts of the broken bodies differ, the kind does not) and the
+    # down server's, one per endpoint it could not reach; each 8 intervals.
+    kinds = {kind: problem.count for (outcome, kind), problem in result.problems.items() if outcome == FAILED}
+    assert sum(kinds.values()) == INTERVALS and set(kinds.values()) == {8}
+    assert f"{OBJECT_REPORT}: HTTP 500 (Simulated failure) after N attempts" in kinds
+    assert f"{VISITOR_REPORT}: response is not valid JSON (N bytes)" in kinds
+    assert len({line.rsplit("(", 1)[1] for line in failures if "not valid JSON" in line}) > 1
+    assert sum("cannot connect" in kind for kind in kinds) == len(kinds) - 2
+    summary = result.summary()
+    assert summary[0] == (
+        f"backfill: 0 written, 0 already present, 0 the API cannot be asked about, {INTERVALS} failed "
+        f"(intervals: {UNIT_EXPLAINED})"
+    )
+    assert summary[1:] == [
+        f"backfill: {FAILED} 8 times, the first: {problem.first}" for problem in result.problems.values()
+    ]
+    # The first of each kind is the first failure line of that kind, in full.
+    for (_, kind), problem in result.problems.items():
+        first = next(line for line in failures if error_kind(line.split(": ", 3)[3]) == kind)
+        assert first == f"backfill: {FAILED}: {problem.first}"
+    md5 = hashlib.md5(MONITOR.password.encode()).hexdigest()
+    everything = text + "\n".join(summary)
+    assert MONITOR.password not in everything and md5 not in everything.lower()
+
+
+def test_error_kinds_keep_the_status_and_drop_what_varies() -> None:
+    assert error_kind("api/x: HTTP 503 (busy) after 4 attempts") == "api/x: HTTP 503 (busy) after N attempts"
+    assert error_kind("api/x: response is not valid JSON (791 bytes)") == error_kind(
+        "api/x: response is not valid JSON (398 bytes)"
+    )
+    assert (
+        error_kind("server 4b117918-e0f3-46c8-9304-0e1c0fbce13d is not polled") == "server <id> is not polled"
+    )
+
+
+async def test_exit_2_for_a_wrong_request_or_configuration_1_when_discovery_fails(tmp_path: Path) -> None:
+    gone = f"http://127.0.0.1:{free_port()}"
+    target = f"targets:\n- {{name: shop, url: '{gone}', request_timeout: 1s, retries: 0}}\n"
+    without_root, with_root = tmp_path / "without-root.yml", tmp_path / "with-root.yml"
+    without_root.write_text(target, encoding="utf-8")
+    with_root.write_text(target + f"parquet: {{root: '{tmp_path / 'parquet'}'}}\n", encoding="utf-8")
+    window = ("--from", "2026-11-01T00:00+03:00", "--to", "2026-11-01T01:00+03:00")
+    (no_root, no_target, unreachable) = await asyncio.gather(
+        run_cli("backfill", "--config", str(without_root), *window),
+        run_cli("backfill", "--config", str(with_root), "--target", "nope", *window),
+        run_cli("backfill", "--config", str(with_root), *window),
+    )
+    assert no_root[0] == 2, no_root[2].decode()
+    assert "parquet.root is not set" in no_root[2].decode()
+    assert no_target[0] == 2, no_target[2].decode()
+    assert "no target named 'nope' in the configuration" in no_target[2].decode()
+    assert unreachable[0] == 1, unreachable[2].decode()  # a runtime failure, not a wrong request
+    assert "target shop: discovery" in unreachable[2].decode()
+
+
+async def test_exit_1_when_intervals_failed_then_0_once_a_second_run_fetched_them(
+    sim, clock, tmp_path: Path
+) -> None:
+    # The command runs in its own process on the real clock: the simulator follows it.
+    real_now = datetime.now(UTC)
+    clock.set(real_now)
+    start = real_now.replace(minute=real_now.minute // 15 * 15, second=0, microsecond=0) - timedelta(hours=2)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"targets:\n- {{name: shop, url: '{sim.main_url}', username: {MONITOR.login}, "
+        f"password: '{MONITOR.password}', timezone: Europe/Moscow, retries: 0}}\n"
+        f"parquet: {{root: '{tmp_path / 'parquet'}'}}\n",
+        encoding="utf-8",
+    )
+    args = ("backfill", "--config", str(config), "--from", start.isoformat())
+    args += ("--to", (start + timedelta(hours=1)).isoformat())
+    sim.faults.set_error_rate(OBJECT_REPORT, 1.0, 500)
+    code, _, stderr = await run_cli(*args)
+    text = stderr.decode()
+    assert code == 1, text
+    assert "backfill: 8 written, 0 already present, 0 the API cannot be asked about, 8 failed" in text
+    assert f"backfill: {FAILED} 8 times, the first: target shop, server " in text
+    assert plain_lines(text)[-1][0].startswith("backfill: 16/16 intervals (100%)")
+    sim.faults.set_error_rate(OBJECT_REPORT, 0)
+    code, _, stderr = await run_cli(*args)
+    text += stderr.decode()
+    assert code == 0, stderr.decode()
+    assert "backfill: 8 written, 8 already present, 0 the API cannot be asked about, 0 failed" in text
+    assert "s3cret" not in text
+
+
+async def test_a_target_that_cannot_be_reached_costs_the_others_nothing(sim, clock, tmp_path: Path) -> None:
+    clock.set(WINDOW[1] + timedelta(hours=1))
+    gone = f"http://127.0.0.1:{free_port()}"
+    settings = make_settings(sim.main_url, parquet={"root": str(tmp_path / "parquet")})
+    settings = settings.model_copy(
+        update={
+            "targets": [
+                *settings.targets,
+                settings.targets[0].model_copy(update={"name": "gone", "url": gone, "retries": 0}),
+            ]
+        }
+    )
+    stream = io.StringIO()
+    result = await backfill(settings, *WINDOW, now=clock.now, progress_stream=stream)
+    assert (result.written, result.failed) == (INTERVALS, 0)  # every interval of the reachable target
+    assert not result.complete
+    assert len(result.unreached_targets) == 1
+    assert result.unreached_targets[0].startswith("target gone: discovery: configure/servers: cannot connect")
+    assert result.summary()[-1].startswith("backfill: not backfilled, discovery failed: target gone: ")
