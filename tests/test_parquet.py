@@ -237,20 +237,24 @@ async def test_a_server_down_for_three_intervals_is_caught_up_when_it_returns(
 
 
 async def test_intervals_older_than_the_window_are_skipped_and_counted(
-    sim, clock, day_exporter, tmp_path
+    sim, clock, exporter_factory, tmp_path
 ) -> None:
-    exporter = day_exporter
+    # A 2-day window rather than the default 7: the same rule, a third of the files to write.
+    clock.set(DAY_START + timedelta(minutes=16))
+    exporter = exporter_factory(parquet_settings(sim, tmp_path, catch_up_window="2d"))
+    assert await exporter.collect_once()
     await pass_at(exporter, clock, DAY_START + timedelta(minutes=17))
-    # Pretend the exporter was away for 10 days: only the last 7 are caught up.
-    await pass_at(exporter, clock, DAY_START + timedelta(days=10, minutes=2))
+    # Pretend the exporter was away for 5 days: only the last 2 are caught up.
+    await pass_at(exporter, clock, DAY_START + timedelta(days=5, minutes=2))
     samples = parse_samples(await _render(exporter))
     skipped = value(samples, "eocortex_parquet_skipped_intervals_total", dataset="object_counts")
     servers = len(sim.installation.servers)
-    # From 00:15 on day 0 to the window's start, 00:15 on day 3 (10 days - 7 days, rounded up to a boundary).
+    # From 00:15 on day 0 to the window's start, 00:15 on day 3 (5 days - 2 days, rounded up to a boundary).
     assert skipped == servers * 3 * INTERVALS_PER_DAY
     frame = pd.read_parquet(tmp_path / "object_counts", columns=["interval_start", "server_id"])
     assert (
-        frame.groupby("server_id")["interval_start"].nunique().tolist() == [7 * INTERVALS_PER_DAY] * servers
+        # 00:00-00:15 of day 0, then the window from 00:15 on day 3 to 00:00 on day 5
+        frame.groupby("server_id")["interval_start"].nunique().tolist() == [2 * INTERVALS_PER_DAY] * servers
     )
 
 
