@@ -35,6 +35,8 @@ ALERTS = {
     "EocortexArchiveGap",
     "EocortexCamerasOnReserve",
     "EocortexArchiveExportFailed",
+    "EocortexParquetWriteFailing",
+    "EocortexParquetBehind",
 }
 
 
