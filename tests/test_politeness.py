@@ -115,13 +115,16 @@ async def test_a_slow_server_gets_fewer_requests_at_once_and_more_again_when_it_
     client = exporter.runtimes[0].client
     slow, main = other_server(small), small.installation.main_server.id
     await hammer(client, small, slow, 3 * MIN_WINDOW)  # what "normal" is for this server
+    # The main server's limit as its own answers left it (8 on a quiet machine; a loaded one may have
+    # made even the simulator's answers slower than 50 ms): the slow server must not move it.
+    main_limit = client.gates.gate(small.server_urls[main]).limit
 
     small.faults.set_latency(0.15, server=slow)
     await hammer(client, small, slow, 2 * MIN_WINDOW)
     samples = await published(exporter)
     limit = value(samples, "eocortex_api_server_concurrency_limit", server_id=slow)
     assert limit < 8
-    assert value(samples, "eocortex_api_server_concurrency_limit", server_id=main) == 8
+    assert value(samples, "eocortex_api_server_concurrency_limit", server_id=main) == main_limit
     assert value(samples, "eocortex_api_throttled_seconds_total", server_id=slow) > 0
 
     # While it stays slow, the server never again has more than that limit in flight.
