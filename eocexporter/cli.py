@@ -36,6 +36,7 @@ log = logging.getLogger("eocexporter")
 # write that failed); 2 a usage or configuration error, found before any work was done.
 EXIT_RUNTIME = 1
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a command stopped with Ctrl-C
 
 DEMO_LISTEN = f"127.0.0.1:{DEFAULT_PORT}"
 DEMO_SIMULATOR_LISTEN = "127.0.0.1:0"  # a free port: the demo's exporter is told where
@@ -51,7 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_CONFIG
-    return int(args.handler(args))
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        # Ctrl-C in a command that is not a server (run and demo stop cleanly on SIGINT themselves):
+        # one line, not a traceback. Whatever a command wrote before is whole (files are replaced
+        # atomically), and backfill and compact pick up where they stopped when run again.
+        print(f"eocexporter: {args.command}: interrupted; what was written is kept", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _parser() -> argparse.ArgumentParser:

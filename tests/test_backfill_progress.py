@@ -8,6 +8,8 @@ import asyncio
 import hashlib
 import io
 import re
+import signal
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -263,3 +265,43 @@ async def test_a_target_that_cannot_be_reached_costs_the_others_nothing(sim, clo
     assert len(result.unreached_targets) == 1
     assert result.unreached_targets[0].startswith("target gone: discovery: configure/servers: cannot connect")
     assert result.summary()[-1].startswith("backfill: not backfilled, discovery failed: target gone: ")
+
+
+async def test_ctrl_c_is_one_line_and_exit_130_and_keeps_what_was_written(sim, clock, tmp_path: Path) -> None:
+    real_now = datetime.now(UTC)
+    clock.set(real_now)  # the command runs on the real clock: the simulator follows it
+    start = real_now.replace(minute=real_now.minute // 15 * 15, second=0, microsecond=0) - timedelta(hours=4)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"targets:\n- {{name: shop, url: '{sim.main_url}', timezone: Europe/Moscow}}\n"
+        f"parquet: {{root: '{tmp_path / 'parquet'}'}}\n",
+        encoding="utf-8",
+    )
+    sim.faults.set_latency(0.5)  # long enough to be interrupted halfway
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "eocexporter", "backfill", "--config", str(config)),
+        *("--from", start.isoformat(), "--to", (start + timedelta(hours=3)).isoformat()),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    lines: list[str] = []
+    async with asyncio.timeout(60):
+        # Interrupted once it has said what it will fetch, i.e. while it fetches.
+        while not any("intervals to fetch" in line for line in lines):
+            line = await process.stderr.readline()
+            assert line, f"backfill ended before it began: {lines}"
+            lines.append(line.decode())
+        process.send_signal(signal.SIGINT)
+        rest = await process.stderr.read()
+        await process.wait()
+    text = "".join(lines) + rest.decode()
+    assert process.returncode == 130, text
+    assert "Traceback" not in text
+    assert text.rstrip().splitlines()[-1] == "eocexporter: backfill: interrupted; what was written is kept"
+    sim.faults.set_latency(0)
+    # What it wrote is whole: the same command resumes and finishes.
+    code, _, stderr = await run_cli(
+        "backfill", "--config", str(config), "--from", start.isoformat(),
+        "--to", (start + timedelta(hours=3)).isoformat(),
+    )  # fmt: skip
+    assert code == 0, stderr.decode()
