@@ -294,10 +294,6 @@ def _parquet_problem(settings: Settings) -> str | None:
     return None
 
 
-def _on_s3(settings: Settings) -> bool:
-    return (settings.parquet.root or "").startswith("s3://")
-
-
 def _check_config(args: argparse.Namespace) -> int:
     settings = _load(args)
     if settings is None:
@@ -313,7 +309,7 @@ def _check_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     enabled = [job.name for job in enabled_jobs(settings.collectors)]
     names = ", ".join(target.name for target in settings.targets) or "none"
-    parquet = f"writing to {settings.parquet.root}" if settings.parquet.enabled else "off"
+    parquet = f"writing to {settings.parquet.location}" if settings.parquet.enabled else "off"
     print(
         f"config OK: {len(settings.targets)} target(s) ({names}); collectors: {', '.join(enabled)}; "
         f"parquet: {parquet}; listen {settings.listen}"
@@ -445,7 +441,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"eocexporter: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     problem = _parquet_problem(settings)
-    if problem is not None and not _on_s3(settings):
+    if problem is not None and not settings.parquet.on_s3:
         # A local root that cannot be written is a configuration error: say it now, not once per file.
         print(f"eocexporter: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG

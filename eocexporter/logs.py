@@ -19,7 +19,6 @@ import sys
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
@@ -132,11 +131,11 @@ def _collectors_line(settings: Settings) -> str:
 
 
 def _parquet_line(parquet: ParquetConfig) -> str:
-    if not parquet.enabled or parquet.root is None:
+    where = parquet.location
+    if where is None:
         return "parquet: off"
-    root = parquet.root
-    # A local root as the sink resolves it (eocexporter.parquet.storage): where to look for the files.
-    where = without_credentials(root) if "://" in root else str(Path(root).expanduser().absolute())
+    if parquet.on_s3:
+        where = without_credentials(where)
     return (
         f"parquet: writing to {where} (report intervals of {duration(parquet.report_interval)}, "
         f"checked every {duration(parquet.check_every)})"

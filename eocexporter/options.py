@@ -386,6 +386,21 @@ class ParquetConfig(StrictModel):
     def enabled(self) -> bool:
         return self.root is not None
 
+    @property
+    def on_s3(self) -> bool:
+        return self.root is not None and self.root.startswith("s3://")
+
+    @property
+    def location(self) -> str | None:
+        """The root as an operator recognises it, wherever it is shown (the start-up summary,
+        check-config, the status page, error messages): an absolute directory, resolved as the sink
+        resolves it, or s3://bucket/prefix; None while the sink is off."""
+        if self.root is None:
+            return None
+        if self.on_s3:
+            return self.root.rstrip("/")
+        return str(Path(self.root).expanduser().absolute())
+
 
 def _divides_a_day(value: float) -> float:
     if value < 60 or value != int(value) or 86400 % int(value):

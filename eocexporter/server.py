@@ -128,7 +128,7 @@ async def landing_page(request: web.Request) -> web.Response:
     settings = exporter.settings
     intervals = {DISCOVERY: settings.collectors.discovery.interval}
     intervals.update((job.name, job.config.interval) for job in exporter.jobs)
-    context = PageContext(intervals, settings.parquet.root, time.time())
+    context = PageContext(intervals, settings.parquet.location, time.time())
     return web.Response(text=status_page(exporter.snapshot(), context), content_type="text/html")
 
 

@@ -53,8 +53,10 @@ class StoredFile:
 
 class ParquetStore:
     def __init__(self, config: ParquetConfig) -> None:
-        assert config.root is not None
-        if config.root.startswith("s3://"):
+        assert config.location is not None
+        # The root as messages name it (ParquetConfig.location).
+        self.root = config.location
+        if config.on_s3:
             s3 = config.s3
             self.fs: pafs.FileSystem = pafs.S3FileSystem(
                 access_key=s3.access_key,
@@ -64,17 +66,12 @@ class ParquetStore:
                 endpoint_override=s3.endpoint_override,
                 scheme=s3.scheme,
             )
-            self.base = config.root.removeprefix("s3://").rstrip("/")
+            self.base = self.root.removeprefix("s3://")
             self.local = False
         else:
             self.fs = pafs.LocalFileSystem()
-            self.base = str(Path(config.root).expanduser().absolute())
+            self.base = self.root
             self.local = True
-
-    @property
-    def root(self) -> str:
-        """The root as an operator recognises it: an absolute directory, or s3://bucket/prefix."""
-        return self.base if self.local else f"s3://{self.base}"
 
     def check_writable(self) -> None:
         """Raise :class:`StoreError` unless a file can be written under the root: a local root that exists
