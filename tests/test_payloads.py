@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from eocexporter.client.fields import Fields, count_of
 from eocexporter.client.payloads import (
     PayloadError,
     normalise_state,
@@ -305,3 +306,17 @@ def test_null_counts_stay_absent_and_a_zone_without_id_is_skipped() -> None:
     [zone] = parsed.value
     assert zone.counts == {"Person": None, "Car": 2}
     assert parsed.problems == ("zone skipped: [0].Zones[1].Id: missing",)
+
+
+@pytest.mark.parametrize(
+    "sent", [0, 7, -3, 2**53, -(2**53), 2**53 + 1, 2**64, True, False, 2.0, 2.5, "4", " 5 ", "x", None, [1]]
+)
+def test_a_count_in_a_map_is_read_as_a_lone_count_is(sent) -> None:
+    # Counting maps take a shortcut for plain JSON integers: it must read every value as count_of does.
+    map_problems: list[str] = []
+    counts = Fields({"CurrentCounts": {"Person": sent}}, "", map_problems).counts("CurrentCounts")
+    lone_problems: list[str] = []
+    expected = count_of(sent, lambda what: lone_problems.append(f"CurrentCounts.Person: {what}"))
+    assert counts == {"Person": expected}
+    assert type(counts["Person"]) is type(expected)
+    assert map_problems == lone_problems

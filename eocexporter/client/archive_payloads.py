@@ -42,12 +42,12 @@ def _day(value: Any, server_zone: tzinfo) -> date | str | None:
     """The day, None for "never" (.NET's MinValue), or a text saying why it is unreadable."""
     if not isinstance(value, str):
         return f"expected a date, got {kind(value)}"
-    return _read_day(value, server_zone)
+    day = _read_day(value, server_zone)
+    return _shared_date(day) if isinstance(day, date) else day
 
 
-# Every camera of a server lists the same few hundred day values: reading each text once per zone, and
-# sharing the date objects, takes the hourly run at 10,000 cameras from 1.1 million parses to a few
-# hundred, and the section from ~45 MB of date objects to the tuples' pointers.
+# A server that prints each day as its midnight lists the same few hundred texts for every camera: each is
+# read once per zone.
 @functools.lru_cache(maxsize=8192)
 def _read_day(value: str, server_zone: tzinfo) -> date | str | None:
     text = value.strip()
@@ -61,6 +61,16 @@ def _read_day(value: str, server_zone: tzinfo) -> date | str | None:
     except UnreadableTime as exc:
         return str(exc)
     return None if instant is None else instant.astimezone(server_zone).date()
+
+
+# A server that prints each day as the instant its first recording began (the reference's example,
+# "2024-08-20T08:51:12.732Z") gives every camera texts of its own, but the days are the same few hundred:
+# the section holds one date object per distinct day, not one per camera and day (at 10,000 cameras with
+# 110 days each, 1.1 million date objects, 33 MB, measured with tracemalloc).
+@functools.lru_cache(maxsize=8192)
+def _shared_date(day: date) -> date:
+    """The first date object equal to ``day`` still remembered."""
+    return day
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,8 @@ T = TypeVar("T")
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
+# Beyond 2**53 count_of reads an integer through a float, as every other number: the same count either way.
+_EXACT_FLOAT_INTEGER = 2**53
 
 
 class PayloadError(ValueError):
@@ -113,7 +115,12 @@ class Fields:
             return {}
         result: dict[str, int | None] = {}
         for name, raw in value.items():
-            result[str(name)] = count_of(raw, lambda what, name=name: self.problem(f"{key}.{name}", what))
+            # A JSON integer is the count as it is (what count_of would make of it, without a closure and
+            # two calls per count: 20,000 counts a counting run at 10,000 cameras).
+            if type(raw) is int and -_EXACT_FLOAT_INTEGER <= raw <= _EXACT_FLOAT_INTEGER:
+                result[str(name)] = raw
+            else:
+                result[str(name)] = count_of(raw, lambda what, name=name: self.problem(f"{key}.{name}", what))
         return result
 
     def objects(self, key: str) -> Iterator[tuple[str, dict[str, Any]]]:

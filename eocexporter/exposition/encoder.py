@@ -10,7 +10,9 @@ and floats.
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -23,40 +25,39 @@ from eocexporter.snapshot import HistogramData
 
 # floatToGoString of the values that recur in an exposition (0, 1, small counts), up to this many.
 _FLOAT_TEXT_CACHE_SIZE = 4096
-_float_texts: dict[float, str] = {}
-# -0.0 == 0.0, so a dict keyed by value cannot tell them apart; they print differently.
-_ZERO_TEXT = floatToGoString(0.0)
-_NEGATIVE_ZERO_TEXT = floatToGoString(-0.0)
 
 
-def float_text(value: float) -> str:
-    """``floatToGoString(value)``, remembered for the values that recur."""
-    if value == 0.0:
-        return _NEGATIVE_ZERO_TEXT if math.copysign(1.0, value) < 0 else _ZERO_TEXT
-    text = _float_texts.get(value)
-    if text is None:
+class _FloatTexts(dict[float, str]):
+    """``floatToGoString`` of each value looked up, remembered for the values that recur: a hit is one
+    C-level dict lookup, not a Python call, in the loop that writes every series.
+
+    Zeros are not looked up here: -0.0 == 0.0, so a dict keyed by value cannot tell them apart, and they
+    print differently (:data:`_ZERO_TEXTS`)."""
+
+    def __missing__(self, value: float) -> str:
         text = floatToGoString(value)
-        if len(_float_texts) < _FLOAT_TEXT_CACHE_SIZE and value == value:  # NaN never equals a key
-            _float_texts[value] = text
-    return text
+        if len(self) < _FLOAT_TEXT_CACHE_SIZE and value == value:  # NaN never equals a key
+            self[value] = text
+        return text
+
+
+_float_texts = _FloatTexts()
+# A zero's text by math.copysign(1.0, zero): "0.0" and "-0.0".
+_ZERO_TEXTS = {1.0: floatToGoString(0.0), -1.0: floatToGoString(-0.0)}
 
 
 def _escape_help(text: str) -> str:
     return text.replace("\\", r"\\").replace("\n", r"\n")
 
 
-def _label_escaper() -> Callable[[str], str]:
-    """Escapes label values as generate_latest does, remembering each: ids recur in many families."""
-    escaped_values: dict[str, str] = {}
+class _EscapedLabels(dict[str, str]):
+    """Label values escaped as generate_latest does, each remembered: ids recur in many families, and a
+    hit is one C-level dict lookup."""
 
-    def escape(value: str) -> str:
-        escaped = escaped_values.get(value)
-        if escaped is None:
-            escaped = value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
-            escaped_values[value] = escaped
+    def __missing__(self, value: str) -> str:
+        escaped = value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+        self[value] = escaped
         return escaped
-
-    return escape
 
 
 def encode(series: SeriesSet) -> bytes:
@@ -72,7 +73,7 @@ def encode_lines(series: SeriesSet) -> dict[Family, bytes]:
     """Each family's series lines (sorted by label values, without HELP and TYPE), for the families that
     have series: what :func:`encode` writes under each family's :func:`header`. The renderer keeps these
     per part of the exposition and puts parts together without encoding them again."""
-    escape = _label_escaper()
+    escaped = _EscapedLabels()
     encoded: dict[Family, bytes] = {}
     for family, by_labels in series.items():
         if not by_labels:
@@ -82,7 +83,7 @@ def encode_lines(series: SeriesSet) -> dict[Family, bytes]:
             # generate_latest writes the HELP and TYPE lines first: the lines are what follows them.
             encoded[family] = reference_encode([(family, by_labels)]).split(b"\n", 2)[2]
         else:
-            encoded[family] = _family_lines(family, by_labels, escape).encode("utf-8")  # type: ignore[arg-type]
+            encoded[family] = _family_lines(family, by_labels, escaped).encode("utf-8")  # type: ignore[arg-type]
     return encoded
 
 
@@ -96,19 +97,48 @@ def header(family: Family) -> bytes:
     return f"{help_line(family)}# TYPE {family.exposed_name} {family.kind}\n".encode()
 
 
-def _family_lines(
-    family: Family, by_labels: Mapping[tuple[str, ...], float], escape: Callable[[str], str]
-) -> str:
-    name = family.exposed_name
-    # generate_latest writes labels sorted by name; the series stay sorted by their values. One format
-    # template per family puts each escaped value in its place in a single C-level call per series.
-    labels = family.labels
+def _family_lines(family: Family, by_labels: Mapping[tuple[str, ...], float], escaped: _EscapedLabels) -> str:
+    write = _lines_writer(family.exposed_name, family.labels)
+    return write(by_labels, escaped.__getitem__, _float_texts, _ZERO_TEXTS, math.copysign)
+
+
+_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_LinesWriter = Callable[
+    [
+        Mapping[tuple[str, ...], float],
+        Callable[[str], str],
+        Mapping[float, str],
+        Mapping[float, str],
+        Callable[[float, float], float],
+    ],
+    str,
+]
+
+
+@functools.cache
+def _lines_writer(name: str, labels: tuple[str, ...]) -> _LinesWriter:
+    """A function writing one family's series lines, generated for its name and label names (as
+    :mod:`dataclasses` generates ``__init__``): an f-string literal per series, with the label values
+    unpacked into locals, is the cheapest line CPython can build, 40% below a format template's call
+    (the cameras' 105,000 series at 10,000 cameras: 98 against 162 ms). Only the names, which the
+    exposition format restricts to ``[a-zA-Z0-9_:]`` and which are checked against that here, are part
+    of the generated code; label values and values are its arguments."""
+    if not _METRIC_NAME.fullmatch(name) or not all(_LABEL_NAME.fullmatch(label) for label in labels):
+        raise ValueError(f"not a metric name and label names the text format allows: {name} {labels}")
+    # generate_latest writes labels sorted by name; the series stay sorted by their values.
     order = sorted(range(len(labels)), key=lambda index: labels[index])
-    pairs = ",".join(f'{labels[index]}="{{{index}}}"' for index in order)
-    line = (f"{name}{{{{{pairs}}}}} " if pairs else f"{name} ").format
-    return "".join(
-        [f"{line(*map(escape, values))}{float_text(by_labels[values])}\n" for values in sorted(by_labels)]
+    pairs = ",".join(f'{labels[index]}="{{escape(v{index})}}"' for index in order)
+    head = f"{name}{{{{{pairs}}}}}" if pairs else name
+    unpacked = "".join(f"v{index}," for index in range(len(labels)))
+    source = (
+        "lambda series, escape, texts, zeros, copysign: ''.join(["
+        f"f'{head} {{texts[value] if value else zeros[copysign(1.0, value)]}}\\n'"
+        " for key in sorted(series)"  # sorting the keys alone is a third of sorting the items
+        " for value in (series[key],)"
+        f" for ({unpacked}) in (key,)])"
     )
+    return eval(source)  # type: ignore[no-any-return]
 
 
 def metric_families(

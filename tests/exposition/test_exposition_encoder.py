@@ -54,6 +54,19 @@ def test_negative_zero_is_not_printed_as_the_zero_seen_before_it() -> None:
     assert b'eocortex_test_zero{sign="b_negative"} -0.0\n' in body
 
 
+@pytest.mark.parametrize(
+    ("name", "labels"),
+    [("eocortex_x'] + [__import__('os')", ()), ("eocortex_x", ("a}",)), ("eocortex x", ()), ("x", ("a-b",))],
+)
+def test_a_name_the_format_does_not_allow_is_refused_before_it_reaches_generated_code(name, labels) -> None:
+    # The line writer is generated code with the family's names in it: only format-legal names get there.
+    family = Family(name, "gauge", "Bad.", labels)
+    series = SeriesSet([family])
+    series.add(family, tuple("v" for _ in labels), 1.0)
+    with pytest.raises(ValueError, match="not a metric name and label names the text format allows"):
+        encode(series)
+
+
 # ---- the property ----------------------------------------------------------------------------------------
 
 _NAME = st.from_regex(r"\A[a-zA-Z_:][a-zA-Z0-9_:]{0,20}\Z").filter(
