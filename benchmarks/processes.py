@@ -78,6 +78,7 @@ class Running:
 
     sim_port: int
     exporter: subprocess.Popen[bytes]
+    simulator: subprocess.Popen[bytes]
     base: str  # the exporter's http://127.0.0.1:PORT
     ready_seconds: float  # from the exporter's start until /ready
 
@@ -108,6 +109,6 @@ async def simulator_and_exporter(
         base = f"http://127.0.0.1:{exporter_port}"
         await wait_http(f"{base}/healthz")
         await wait_http(f"{base}/ready", attempts=int((120 + cameras / 50) / 0.2))
-        yield Running(sim_port, exporter, base, time.monotonic() - started)
+        yield Running(sim_port, exporter, simulator, base, time.monotonic() - started)
     finally:
         stop(exporter, simulator)

@@ -15,7 +15,8 @@ Phases, each bounded in time:
 2. **quiet window** (``WINDOW`` seconds from a camera cycle's end, only this runner's light gzip polls):
    exporter CPU from /proc/<pid>/stat, split by the exporter's own counters into parsing
    (``eocortex_api_parse_cpu_seconds_total``), encoding and gzip (``eocortex_exporter_render_cpu_seconds_total``)
-   and the rest (requests, the event loop, the snapshot); requests per endpoint; camera cycle durations.
+   and the rest (requests, the event loop, the snapshot); requests per endpoint; camera cycle durations;
+   the exporter's CPU in each whole 15 s; the simulator's CPU per request, a gauge of the machine's speed.
    CPU per camera per 15 s = window CPU / (WINDOW / 15) / cameras, plus the collectors slower than the window
    amortised over their intervals (their requests at the window's cost per request, plus their parse CPU).
 3. **scrapers**: ``SCRAPERS`` concurrent plain scrapers, then as many gzip ones, each scraping back to back
@@ -166,6 +167,11 @@ class SteadyResult:
     rss_mb: float = 0.0
     enabled_cameras: int = 0
     floor_us_per_request: float = 0.0  # a bare aiohttp loop's CPU per status request
+    # The simulator's CPU in the window: the same work per request in every run, so its cost per request
+    # is a gauge of the machine's speed at the time (this VM's drifts by up to half within minutes).
+    simulator_cpu: float = 0.0
+    # The exporter's CPU in each whole 15 s of the window (from its polls, 5 s apart).
+    cpu_per_15s_buckets: list[float] = field(default_factory=list)
 
     @property
     def cpu_us_per_camera(self) -> float:
@@ -185,6 +191,17 @@ class SteadyResult:
     @property
     def wrk_seconds(self) -> float:
         return self.wrk_requests / self.wrk_rate if self.wrk_rate else 0.0
+
+
+def per_15s_buckets(samples: list[tuple[float, float]]) -> list[float]:
+    """CPU per 15 s over consecutive spans of at least 15 s, from (monotonic time, CPU seconds) samples."""
+    buckets = []
+    start = samples[0]
+    for sample in samples[1:]:
+        if sample[0] - start[0] >= CAMERA_INTERVAL - 0.5:
+            buckets.append((sample[1] - start[1]) / (sample[0] - start[0]) * CAMERA_INTERVAL)
+            start = sample
+    return buckets
 
 
 def cpu_times(pid: int) -> tuple[float, float]:
@@ -360,14 +377,19 @@ async def measure_steady(
             # The quiet window, from a camera cycle's end.
             m0 = await next_camera_cycle(http, metrics_url, first.last_success.get("cameras", 0.0), 180)
             user0, system0 = cpu_times(exporter.pid)
+            simulator0 = sum(cpu_times(running.simulator.pid))
             t0 = time.monotonic()
             seen = {m0.last_success["cameras"]: m0.durations["cameras"]}
             m1 = m0
+            samples = [(t0, user0 + system0)]
             while time.monotonic() - t0 < WINDOW:
                 await asyncio.sleep(min(5.0, max(0.1, WINDOW - (time.monotonic() - t0))))
                 m1 = self_metrics(await fetch(http, metrics_url))
                 seen[m1.last_success.get("cameras", 0.0)] = m1.durations.get("cameras", 0.0)
+                samples.append((time.monotonic(), sum(cpu_times(exporter.pid))))
             user1, system1 = cpu_times(exporter.pid)
+            result.simulator_cpu = sum(cpu_times(running.simulator.pid)) - simulator0
+            result.cpu_per_15s_buckets = per_15s_buckets(samples)
             result.window_seconds = time.monotonic() - t0
             result.cpu_user, result.cpu_system = user1 - user0, system1 - system0
             result.window_cpu = result.cpu_user + result.cpu_system
@@ -444,6 +466,18 @@ def steady_report(results: list[SteadyResult]) -> str:
             f"{r.cpu_system / r.window_cycles:.2f})"
             for r in results
         ],
+    )
+
+    def buckets(r: SteadyResult) -> str:
+        ordered = sorted(r.cpu_per_15s_buckets)
+        if not ordered:
+            return "-"
+        return f"{ordered[0]:.2f} / {ordered[len(ordered) // 2]:.2f} / {ordered[-1]:.2f} s"
+
+    row("… window CPU by whole 15 s: best / median / worst", [buckets(r) for r in results])
+    row(
+        "simulator CPU per request answered in the window (the machine's speed: same work every run)",
+        [f"{r.simulator_cpu / max(1.0, sum(r.window_requests.values())) * 1e6:.0f} µs" for r in results],
     )
 
     def split(r: SteadyResult) -> str:
