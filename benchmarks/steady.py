@@ -20,7 +20,10 @@ Phases, each bounded in time:
    CPU per camera per 15 s = window CPU / (WINDOW / 15) / cameras, plus the collectors slower than the window
    amortised over their intervals (their requests at the window's cost per request, plus their parse CPU).
 3. **scrapers**: ``SCRAPERS`` concurrent plain scrapers, then as many gzip ones, each scraping back to back
-   with ``SCRAPE_PAUSE`` between its scrapes, while collections run; latency to the last byte.
+   with ``SCRAPE_PAUSE`` between its scrapes, while collections run; latency to the last byte. Twice:
+   aiohttp clients in this process (whose own reading of 35 MiB on a shared core is part of what they
+   measure), and, when wrk is installed, wrk's connections (C, as cheap per byte as Prometheus' Go
+   client): what the exporter itself takes to serve.
 4. **wrk beside the exporter**: wrk sends the cycle's status requests (every enabled camera's
    ``api/channels/{id}/status``, round robin) to the same simulator at the exporter's concurrency per
    server while the exporter keeps collecting; the camera cycles that ran meanwhile are compared with
@@ -38,6 +41,7 @@ import os
 import re
 import statistics
 import subprocess
+import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -161,6 +165,9 @@ class SteadyResult:
     camera_cycles: list[float] = field(default_factory=list)
     durations: dict[str, float] = field(default_factory=dict)
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"plain": [], "gzip": []})
+    wrk_scrapes: dict[str, WrkScrapes] = field(default_factory=dict)  # kind -> wrk's scrapers
+    # wrk's plain scrapers of the same bytes from a minimal server (benchmarks/static_server.py), alone.
+    static_scrapes: WrkScrapes | None = None
     wrk_rate: float = 0.0
     wrk_requests: int = 0
     cycles_beside_wrk: list[float] = field(default_factory=list)
@@ -191,6 +198,16 @@ class SteadyResult:
     @property
     def wrk_seconds(self) -> float:
         return self.wrk_requests / self.wrk_rate if self.wrk_rate else 0.0
+
+
+@dataclass
+class WrkScrapes:
+    """wrk's scrapers: how many scrapes completed, their latency percentiles, and the failed ones."""
+
+    scrapes: int
+    p50_ms: float
+    p99_ms: float
+    errors: int
 
 
 def per_15s_buckets(samples: list[tuple[float, float]]) -> list[float]:
@@ -267,6 +284,36 @@ async def scraper(url: str, kind: str, until: float, into: list[float]) -> None:
                     pass
             into.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(SCRAPE_PAUSE)
+
+
+WRK_SCRAPER = """
+wrk.headers["Accept-Encoding"] = "{encoding}"
+function delay() return {pause_ms} end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("SCRAPES %d %d %d %d\\n", summary.requests, latency:percentile(50),
+    latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
+end
+"""
+
+
+async def wrk_scrapers(workdir: Path, url: str, kind: str, seconds: float) -> WrkScrapes:
+    """SCRAPERS wrk connections scraping back to back, SCRAPE_PAUSE apart, for ``seconds``."""
+    script = workdir / f"scrape-{kind}.lua"
+    encoding = "gzip" if kind == "gzip" else "identity"
+    script.write_text(WRK_SCRAPER.format(encoding=encoding, pause_ms=int(SCRAPE_PAUSE * 1000)))
+    process = await asyncio.create_subprocess_exec(
+        *("wrk", "-t", "1", "-c", str(SCRAPERS), "-d", f"{seconds:.0f}s", "--timeout", "10s"),
+        *("-s", str(script), url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), seconds + 60)
+    for line in output.decode().splitlines():
+        if line.startswith("SCRAPES "):
+            scrapes, p50_us, p99_us, errors = (int(word) for word in line.split()[1:])
+            return WrkScrapes(scrapes, p50_us / 1000, p99_us / 1000, errors)
+    raise RuntimeError(f"unexpected wrk output:\n{output.decode()}")
 
 
 async def cycles_during(http: aiohttp.ClientSession, url: str, seconds: float) -> list[float]:
@@ -411,6 +458,9 @@ async def measure_steady(
                 await asyncio.gather(
                     *(scraper(metrics_url, kind, until, result.latencies[kind]) for _ in range(SCRAPERS))
                 )
+            if wrk:
+                for kind in ("plain", "gzip"):
+                    result.wrk_scrapes[kind] = await wrk_scrapers(workdir, metrics_url, kind, SCRAPE_SECONDS)
             text = await fetch(http, metrics_url, zipped=False)
             result.size_plain = len(text)
             async with http.get(metrics_url, headers={"Accept-Encoding": "gzip"}) as response:
@@ -436,7 +486,27 @@ async def measure_steady(
         if camera_ids:
             concurrency = PolitenessConfig().server_concurrency
             result.floor_us_per_request = await aiohttp_floor(sim_port, camera_ids, concurrency) * 1e6
+    if wrk:
+        result.static_scrapes = await static_floor(workdir, text)
     return result
+
+
+async def static_floor(workdir: Path, text: bytes) -> WrkScrapes:
+    """wrk's plain scrapers of ``text`` served by a minimal aiohttp server with nothing else running."""
+    body = workdir / "exposition.txt"
+    body.write_bytes(text)
+    port = processes.free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("static_server.py")), str(port), str(body)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        await processes.wait_http(url)
+        return await wrk_scrapers(workdir, url, "plain", SCRAPE_SECONDS)
+    finally:
+        processes.stop(server)
 
 
 def steady_report(results: list[SteadyResult]) -> str:
@@ -564,5 +634,20 @@ def steady_report(results: list[SteadyResult]) -> str:
                 for r in results
             ],
         )
+    for kind in ("plain", "gzip"):
+        row(
+            f"/metrics {kind}, {SCRAPERS} wrk scrapers: p50 / p99 (scrapes, failed)",
+            [wrk_scrapes_text(r.wrk_scrapes.get(kind)) for r in results],
+        )
+    row(
+        f"… the same plain bytes from a minimal aiohttp server alone, {SCRAPERS} wrk scrapers",
+        [wrk_scrapes_text(r.static_scrapes) for r in results],
+    )
     row("exporter peak RSS", [f"{r.rss_mb:.0f} MB" for r in results])
     return "\n".join(lines) + "\n"
+
+
+def wrk_scrapes_text(scrapes: WrkScrapes | None) -> str:
+    if scrapes is None:
+        return "-"
+    return f"{scrapes.p50_ms:.0f} / {scrapes.p99_ms:.0f} ms ({scrapes.scrapes}, {scrapes.errors})"

@@ -28,7 +28,7 @@ from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiError, ApiForbidden
 from eocexporter.client.http import EocortexClient
 from eocexporter.client.payloads import parse_channels, parse_servers
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import read_body, read_payload
 from eocexporter.model import Camera, Server, Topology
 from eocexporter.options import TargetConfig
 
@@ -105,8 +105,8 @@ async def _main_by_cameras(client: EocortexClient, listed: Sequence[str]) -> str
     """The listed server that the cameras of the main server's api/channels name, or "" (no evidence)."""
     target = client.target
     try:
-        payload = await client.get_json(target.url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
-        cameras = read_payload(client, endpoints.API_CHANNELS, "main", parse_channels, payload, "main")
+        body = await client.get_body(target.url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
+        cameras = await read_body(client, endpoints.API_CHANNELS, "main", parse_channels, body, "main")
     except ApiError as exc:
         log.debug(
             "target %s: cannot ask the main server for its cameras: %s",
@@ -149,8 +149,8 @@ def _main_unknown_message(target: TargetConfig, servers: Sequence[Server]) -> st
 
 async def _main_server_only(client: EocortexClient) -> Topology:
     target = client.target
-    payload = await client.get_json(target.url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
-    cameras = read_payload(client, endpoints.API_CHANNELS, "main", parse_channels, payload, "main")
+    body = await client.get_body(target.url, endpoints.API_CHANNELS, endpoints.API_CHANNELS)
+    cameras = await read_body(client, endpoints.API_CHANNELS, "main", parse_channels, body, "main")
     main_id = serving_server(cameras) or UNKNOWN_MAIN_SERVER_ID
     main = Server(server_id=main_id, name="", hostname=target.host, port=target.port)
     return Topology(servers=(main,), configure_access=False, main_server_id=main_id, main_found_by=BY_CAMERAS)

@@ -110,8 +110,11 @@ class Exporter:
         settings: Settings,
         now: Callable[[], datetime] = system_now,
         load: Callable[[], Settings] | None = None,
+        after_publish: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
+        # What the running process does after each publish of its loop (the run command: eocexporter.heap).
+        self._after_publish = after_publish
         self._now = now
         # How a reload reads the configuration again (the same file, environment and flags).
         self._load = load or (lambda: self.settings)
@@ -428,6 +431,8 @@ class Exporter:
             # A failure is counted and logged by publish_now; the previous exposition is served meanwhile.
             with contextlib.suppress(Exception):
                 await self.publish_now()
+            if self._after_publish is not None:
+                self._after_publish()
             # Runs that end meanwhile are rendered together: with several collectors and targets on
             # staggered phases, one render per run would cost a render per run at 10,000 cameras.
             await asyncio.sleep(self._render_pause)

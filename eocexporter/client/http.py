@@ -14,7 +14,7 @@ import random
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import aiohttp
 
@@ -199,28 +199,45 @@ class EocortexClient:
         """The JSON document of an answer's body; its CPU time is counted as the endpoint's parsing."""
         started_cpu = time.thread_time()
         try:
-            document = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            self.stats.parse_error(endpoint)
-            raise ApiParseError(endpoint, f"response is not valid JSON ({len(body)} bytes)") from None
+            document, repairs = decode_json(body)
+        except ValueError:
+            self.not_json(endpoint, len(body))
         finally:
             self.stats.parse_seconds(endpoint, time.thread_time() - started_cpu)
-        if may_hold_surrogates(body):
-            document, repairs = repaired(document)
-            for _ in range(repairs):
-                self.stats.parse_error(endpoint)
-            if repairs:
-                log.debug(
-                    "target %s: %s: %d string(s) with a lone surrogate repaired",
-                    self.target.name,
-                    endpoint,
-                    repairs,
-                    extra={"target": self.target.name, "endpoint": endpoint},
-                )
+        self.count_repairs(endpoint, repairs)
         return document
+
+    def not_json(self, endpoint: str, size: int) -> NoReturn:
+        """Count and raise an answer of ``size`` bytes that is not JSON."""
+        self.stats.parse_error(endpoint)
+        raise ApiParseError(endpoint, f"response is not valid JSON ({size} bytes)") from None
+
+    def count_repairs(self, endpoint: str, repairs: int) -> None:
+        """Count the strings with a lone surrogate that :func:`decode_json` repaired in an answer."""
+        if not repairs:
+            return
+        for _ in range(repairs):
+            self.stats.parse_error(endpoint)
+        log.debug(
+            "target %s: %s: %d string(s) with a lone surrogate repaired",
+            self.target.name,
+            endpoint,
+            repairs,
+            extra={"target": self.target.name, "endpoint": endpoint},
+        )
 
     def record_parse_error(self, endpoint: str) -> None:
         self.stats.parse_error(endpoint)
+
+
+def decode_json(body: bytes) -> tuple[Any, int]:
+    """A body's JSON document and how many strings with a lone surrogate were repaired in it; ValueError
+    (UnicodeDecodeError among them) when it is not JSON. Touches nothing shared: it also runs in worker
+    threads (eocexporter.client.reading)."""
+    document = json.loads(body)
+    if may_hold_surrogates(body):
+        return repaired(document)
+    return document, 0
 
 
 class _Retryable(Exception):

@@ -8,7 +8,6 @@ spellings are tried afresh.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from eocexporter.client.errors import ApiNotFound
 from eocexporter.client.http import EocortexClient
@@ -18,24 +17,24 @@ class PathSpellings:
     def __init__(self) -> None:
         self._known: dict[tuple[str, str, str], str] = {}  # (target, server, first spelling) -> answered
 
-    async def get_json(
+    async def get_body(
         self,
         client: EocortexClient,
         base_url: str,
         server_id: str,
         spellings: tuple[str, ...],
         params: Mapping[str, str] | None = None,
-    ) -> tuple[str, Any] | None:
-        """(the spelling that answered, its JSON), or None when every spelling is 404."""
+    ) -> tuple[str, bytes] | None:
+        """(the spelling that answered, its body), or None when every spelling is 404."""
         key = (client.target.name, server_id, spellings[0])
         known = self._known.get(key)
         order = (known, *(spelling for spelling in spellings if spelling != known)) if known else spellings
         for endpoint in order:
             try:
-                payload = await client.get_json(base_url, endpoint, endpoint, params)
+                body = await client.get_body(base_url, endpoint, endpoint, params)
             except ApiNotFound:
                 self._known.pop(key, None)
                 continue
             self._known[key] = endpoint
-            return endpoint, payload
+            return endpoint, body
         return None

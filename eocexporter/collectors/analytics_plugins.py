@@ -10,7 +10,7 @@ from __future__ import annotations
 from eocexporter.client import endpoints
 from eocexporter.client.analytics_payloads import parse_plugins
 from eocexporter.client.errors import ApiNotFound
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import read_body
 from eocexporter.collectors.base import CollectContext, ServerTarget, unsupported
 from eocexporter.model import AnalyticsSection
 from eocexporter.options import CollectorConfig, Duration
@@ -31,10 +31,10 @@ class AnalyticsPluginsCollector:
         if not client.support.due(server_id, ENDPOINT):
             return NOTHING
         try:
-            payload = await client.get_json(target.base_url, ENDPOINT, ENDPOINT)
+            body = await client.get_body(target.base_url, ENDPOINT, ENDPOINT)
         except ApiNotFound:
             unsupported(ctx, target, ENDPOINT, "404: a version without webapi", "analytics plugin series")
             return NOTHING
         client.support.record(server_id, ENDPOINT, supported=True)
-        cameras = read_payload(client, ENDPOINT, server_id, parse_plugins, payload)
+        cameras = await read_body(client, ENDPOINT, server_id, parse_plugins, body)
         return AnalyticsSection(cameras=tuple(sorted(cameras, key=lambda camera: camera.camera_id)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from eocexporter.client import endpoints
 from eocexporter.client.channel_payloads import ListedChannel, parse_channel_list
 from eocexporter.client.http import EocortexClient
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import read_body
 
 ENDPOINT = endpoints.CONFIGURE_CHANNELS
 
@@ -18,8 +18,8 @@ async def channel_list(client: EocortexClient, since: float) -> list[ListedChann
     """The list as fetched since ``since`` (a run's start, time.monotonic()), by this run or another."""
 
     async def fetch() -> list[ListedChannel]:
-        payload = await client.get_json(client.target.url, ENDPOINT, ENDPOINT)
-        return read_payload(client, ENDPOINT, "main", parse_channel_list, payload)
+        body = await client.get_body(client.target.url, ENDPOINT, ENDPOINT)
+        return await read_body(client, ENDPOINT, "main", parse_channel_list, body)
 
     listed: list[ListedChannel] = await client.shared.get(ENDPOINT, since, fetch)
     return listed

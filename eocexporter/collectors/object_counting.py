@@ -13,7 +13,7 @@ from operator import attrgetter
 
 from eocexporter.client import endpoints
 from eocexporter.client.payloads import parse_counters
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import read_body
 from eocexporter.client.spellings import PathSpellings
 from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.model import KNOWN_ZONE_KINDS, ObjectCountingSection
@@ -36,7 +36,7 @@ class ObjectCountingCollector:
         client, server_id = ctx.client, target.server.server_id
         if not client.support.due(server_id, ENDPOINT):
             return ObjectCountingSection(zones=())
-        answer = await self._spellings.get_json(client, target.base_url, server_id, endpoints.OBJECT_COUNTERS)
+        answer = await self._spellings.get_body(client, target.base_url, server_id, endpoints.OBJECT_COUNTERS)
         client.support.record(server_id, ENDPOINT, supported=answer is not None)
         if answer is None:
             ctx.warn_once(
@@ -45,8 +45,8 @@ class ObjectCountingCollector:
                 "no counters from this server, asked again hourly",
             )
             return ObjectCountingSection(zones=())
-        endpoint, payload = answer
-        zones = read_payload(client, endpoint, server_id, parse_counters, payload)
+        endpoint, body = answer
+        zones = await read_body(client, endpoint, server_id, parse_counters, body)
         for zone in zones:
             if zone.kind not in KNOWN_ZONE_KINDS:
                 client.stats.unknown_value(endpoint, "Type")

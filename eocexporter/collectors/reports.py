@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from eocexporter.client import endpoints
 from eocexporter.client.http import EocortexClient
 from eocexporter.client.payloads import parse_object_report
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import read_body
 from eocexporter.client.spellings import PathSpellings
 from eocexporter.collectors.base import ServerTarget, list_cameras
 from eocexporter.collectors.visitors import VisitorReportReader, VisitorsConfig
@@ -70,7 +70,7 @@ class ReportReader:
         params = {"startTime": local_report_time(start, zone), "endTime": local_report_time(end, zone)}
         if not client.support.due(server_id, OBJECT_REPORT):
             return []
-        answer = await self._spellings.get_json(
+        answer = await self._spellings.get_body(
             client, target.base_url, server_id, endpoints.OBJECT_REPORT, params
         )
         client.support.record(server_id, OBJECT_REPORT, supported=answer is not None)
@@ -81,8 +81,8 @@ class ReportReader:
                 "no object_counts rows from this server, asked again hourly",
             )
             return []
-        endpoint, payload = answer
-        return read_payload(client, endpoint, server_id, parse_object_report, payload)
+        endpoint, body = answer
+        return await read_body(client, endpoint, server_id, parse_object_report, body)
 
     async def visitor_rows(
         self, target: ServerTarget, start: datetime, end: datetime
