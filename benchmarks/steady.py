@@ -28,7 +28,10 @@ Phases, each bounded in time:
    ``api/channels/{id}/status``, round robin) to the same simulator at the exporter's concurrency per
    server while the exporter keeps collecting; the camera cycles that ran meanwhile are compared with
    wrk's time for as many requests under the same load.
-5. **peak RSS** (VmHWM) at the end.
+5. **peak RSS** (VmHWM) at the end; then, with the exporter stopped, a bare aiohttp loop's CPU per status
+   request;
+6. with wrk, **the floor of a plain scrape of that size**: the last plain exposition served by a minimal
+   aiohttp server (static_server.py, the exporter's slices, nothing else running) to the same wrk scrapers.
 
 Every loop is bounded in count and time; all traffic stays on 127.0.0.1.
 """
