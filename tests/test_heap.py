@@ -30,10 +30,14 @@ class _Clock:
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
-    """Leave the test process's collector as it was: nothing frozen."""
+    """Leave the test process's collector as it was: nothing frozen, and its count of long-lived objects
+    taken over the whole heap again. (A collection while frozen counts only what is not frozen; without a
+    full collection here, the next automatic one would come soon, over the whole test process, and hold
+    the loop of whatever test runs then for a second.)"""
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.collect()
 
 
 def _cycle() -> weakref.ref[_Node]:
