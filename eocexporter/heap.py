@@ -11,7 +11,7 @@ counting frees it when a new cycle replaces it.
 
 So the running exporter freezes its heap after each publish (``gc.freeze``, constant time: everything
 tracked so far moves to a permanent generation that collections skip); collections then traverse only
-what was allocated since, 9-10 ms for a full one in the same measurement. Frozen objects are still freed
+what was allocated since, 10-20 ms for a full one in the same measurement. Frozen objects are still freed
 by reference counting the moment they are replaced; only a reference cycle among them waits, for the full
 collection of everything that runs every ``full_every`` seconds (hourly by default): one such pause an
 hour instead of three a minute.
