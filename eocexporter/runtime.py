@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 
+from eocexporter.cancelling import cancel_until_done
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiParseError, ApiUnavailable
 from eocexporter.client.http import EocortexClient
@@ -149,10 +150,7 @@ class TargetRuntime:
                 task.cancel()
             await asyncio.gather(*tasks.values(), return_exceptions=True)
             raise
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+        await cancel_until_done(pending)
         kept = self.sections.setdefault(job.entry.section, {})
         keep_for = self.settings.stale_after_intervals * config.interval
         failures = []

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from eocexporter.cancelling import cancel_until_done
 from eocexporter.client import endpoints
 from eocexporter.client.http import EocortexClient
 from eocexporter.client.payloads import parse_channels
@@ -105,10 +106,16 @@ async def per_camera(
             if result is not None:
                 results.append(result)
 
+    workers = [asyncio.create_task(worker()) for _ in range(min(client.target.max_concurrency, len(cameras)))]
+    if not workers:
+        return results
     try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(client.target.max_concurrency, len(cameras))):
-                group.create_task(worker())
-    except BaseExceptionGroup as failures:
-        raise failures.exceptions[0] from None
+        # The first failure, or the caller's cancellation, ends the pool. Not a TaskGroup or gather: they
+        # cancel their tasks once and wait for them, and a cancellation can be lost (eocexporter.cancelling).
+        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        await cancel_until_done(workers)
+    for task in workers:
+        if task in done and not task.cancelled() and task.exception() is not None:
+            raise task.exception() from None  # type: ignore[misc]
     return results
