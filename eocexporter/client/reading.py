@@ -85,9 +85,10 @@ async def _parsed_body(
     *args: Any,
 ) -> Parsed[T]:
     if len(body) < OFF_LOOP_BYTES:
-        return _parsed(client, endpoint, server_id, parse, client.decode(endpoint, body), *args)
-    read = await asyncio.to_thread(_read_in_thread, body, parse, args)
-    # The client's counters and the log are the loop's: the thread only reports what it found.
+        read = _read(body, parse, args)
+    else:
+        read = await asyncio.to_thread(_read, body, parse, args)
+    # The client's counters and the log are the loop's: the reading only reports what it found.
     client.stats.parse_seconds(endpoint, read.cpu_seconds)
     if read.not_json:
         client.not_json(endpoint, len(body))
@@ -100,7 +101,7 @@ async def _parsed_body(
 
 
 @dataclass(frozen=True, slots=True)
-class _ReadInThread:
+class _Read:
     cpu_seconds: float
     not_json: bool = False
     repairs: int = 0
@@ -108,17 +109,18 @@ class _ReadInThread:
     parsed: Parsed[Any] | None = None
 
 
-def _read_in_thread(body: bytes, parse: Callable[..., Parsed[Any]], args: tuple[Any, ...]) -> _ReadInThread:
+def _read(body: bytes, parse: Callable[..., Parsed[Any]], args: tuple[Any, ...]) -> _Read:
+    """Decode and parse, touching nothing shared: it runs on the loop or in a worker thread."""
     started = time.thread_time()
     try:
         document, repairs = decode_json(body)
     except ValueError:
-        return _ReadInThread(time.thread_time() - started, not_json=True)
+        return _Read(time.thread_time() - started, not_json=True)
     try:
         parsed = parse(document, *args)
     except PayloadError as exc:
-        return _ReadInThread(time.thread_time() - started, repairs=repairs, unreadable=exc)
-    return _ReadInThread(time.thread_time() - started, repairs=repairs, parsed=parsed)
+        return _Read(time.thread_time() - started, repairs=repairs, unreadable=exc)
+    return _Read(time.thread_time() - started, repairs=repairs, parsed=parsed)
 
 
 def _count_problems(client: EocortexClient, endpoint: str, server_id: str, problems: tuple[str, ...]) -> None:
