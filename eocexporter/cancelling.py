@@ -18,12 +18,22 @@ RECHECK_SECONDS = 0.05
 
 async def cancel_until_done(tasks: Collection[asyncio.Task[Any]]) -> None:
     """Cancel ``tasks`` and wait for them, cancelling again any still running after each recheck; their
-    exceptions are retrieved (the caller reports the failures it cares about)."""
+    exceptions are retrieved (the caller reports the failures it cares about).
+
+    Cancelled itself meanwhile (a run's tasks are cancelled again by the runtime while they cancel their
+    own), it still waits for ``tasks`` first, as ``gather`` does, and then raises: nothing is left running
+    unawaited."""
     remaining = {task for task in tasks if not task.done()}
+    interrupted: asyncio.CancelledError | None = None
     while remaining:
         for task in remaining:
             task.cancel()
-        _, remaining = await asyncio.wait(remaining, timeout=RECHECK_SECONDS)
+        try:
+            _, remaining = await asyncio.wait(remaining, timeout=RECHECK_SECONDS)
+        except asyncio.CancelledError as cancelled:
+            interrupted = cancelled
     for task in tasks:
         if not task.cancelled():
             task.exception()
+    if interrupted is not None:
+        raise interrupted

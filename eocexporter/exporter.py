@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from eocexporter import __version__
+from eocexporter.cancelling import cancel_until_done
 from eocexporter.client.errors import ApiError
 from eocexporter.collectors.base import ServerTarget
 from eocexporter.collectors.reports import ReportReader, UnaskableInterval
@@ -302,14 +303,14 @@ class Exporter:
         self._target_tasks[name] = tasks
 
     async def _stop_target(self, runtime: TargetRuntime) -> None:
-        await _cancelled(self._target_tasks.pop(runtime.target.name, []))
+        await cancel_until_done(self._target_tasks.pop(runtime.target.name, []))
         await runtime.close()
 
     async def stop(self) -> None:
         tasks = [*self._service_tasks, *(task for tasks in self._target_tasks.values() for task in tasks)]
         if self._sink_task is not None:
             tasks.append(self._sink_task)
-        await _cancelled(tasks)
+        await cancel_until_done(tasks)
         self._service_tasks.clear()
         self._target_tasks.clear()
         self._sink_task = None
@@ -354,7 +355,7 @@ class Exporter:
         self.runtimes[:] = [by_name[target.name] for target in settings.targets]
         if plan.sink_changed:
             if self._sink_task is not None:
-                await _cancelled([self._sink_task])
+                await cancel_until_done([self._sink_task])
                 self._sink_task = None
             self.sink = self._new_sink(settings)
             if self._started:
@@ -441,12 +442,6 @@ class Exporter:
 def _render_pause(settings: Settings, jobs: Sequence[CollectorJob]) -> float:
     shortest = min([settings.collectors.discovery.interval] + [job.config.interval for job in jobs])
     return min(MAX_RENDER_PAUSE_SECONDS, shortest / 2)
-
-
-async def _cancelled(tasks: Sequence[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _stable_fraction(*parts: str) -> float:

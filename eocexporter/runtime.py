@@ -146,9 +146,7 @@ class TargetRuntime:
             )
         except asyncio.CancelledError:
             # Stopped (shutdown, reload): the per-server runs must not outlive the client they use.
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await cancel_until_done(tasks.values())
             raise
         await cancel_until_done(pending)
         kept = self.sections.setdefault(job.entry.section, {})

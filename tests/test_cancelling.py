@@ -35,6 +35,19 @@ async def test_a_task_that_takes_back_its_cancellation_is_cancelled_again() -> N
     assert all(task.cancelled() for task in tasks)
 
 
+async def test_cancelled_meanwhile_it_still_waits_for_its_tasks_then_is_cancelled() -> None:
+    swallowed: list[int] = []
+    tasks = [asyncio.create_task(_swallows_once(swallowed, index)) for index in range(2)]
+    canceller = asyncio.create_task(cancel_until_done(tasks))
+    await asyncio.sleep(0.01)
+    for _ in range(3):  # as the runtime's own re-cancelling would
+        canceller.cancel()
+        await asyncio.sleep(0.01)
+    done, _ = await asyncio.wait([canceller], timeout=5)
+    assert canceller in done and canceller.cancelled()
+    assert all(task.cancelled() for task in tasks), "nothing left running"
+
+
 async def test_failures_of_the_cancelled_tasks_are_retrieved(caplog: pytest.LogCaptureFixture) -> None:
     async def fails_when_cancelled() -> None:
         try:
