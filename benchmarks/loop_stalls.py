@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import processes
+from steady import percentile
 
 from eocexporter.cli import GIL_SWITCH_INTERVAL
 from eocexporter.client import reading
@@ -105,11 +106,6 @@ async def measure_stalls(cameras: int, servers: int) -> list[StallResult]:
         processes.stop(simulator)
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else 0.0
-
-
 def stalls_report(results: list[StallResult]) -> str:
     lines = [
         f"| figure ({WINDOW:.0f} s after {WARM_UP:.0f} s, a {TICK * 1000:.0f} ms timer) | "
@@ -124,7 +120,7 @@ def stalls_report(results: list[StallResult]) -> str:
     row(
         "loop wake-up lateness p50 / p99 / max",
         [
-            f"{_percentile(r.lateness_ms, 0.5):.1f} / {_percentile(r.lateness_ms, 0.99):.1f} / "
+            f"{percentile(r.lateness_ms, 0.5):.1f} / {percentile(r.lateness_ms, 0.99):.1f} / "
             f"{max(r.lateness_ms, default=0):.0f} ms"
             for r in results
         ],
