@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pytest
 from conftest import make_settings, sim_config
 from helpers import parse_samples, series, value
 
+from eocexporter.client import reading
+from eocexporter.client.payloads import parse_channels
 from eocexporter.simulator import running_simulator
 
 
 async def test_an_unchanged_camera_list_is_decoded_once_and_its_problems_counted_each_time(
-    clock, exporter_factory
+    clock, exporter_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with running_simulator(sim_config(clock, servers=1, cameras=5)) as sim:
         server = sim.installation.main_server.id
@@ -19,15 +23,15 @@ async def test_an_unchanged_camera_list_is_decoded_once_and_its_problems_counted
         # An item without its Id: skipped, and a parse error, every time the list is read.
         sim.faults.set_body("api/channels", json.dumps([*channels, {"Name": "no id"}]))
         exporter = exporter_factory(make_settings(sim.main_url))
-        client = exporter.runtimes[0].client
         decoded: list[str] = []
-        decode = client.decode
+        read = reading._read  # decodes and parses a body (the one place that does)
 
-        def counting_decode(endpoint: str, body: bytes):
-            decoded.append(endpoint)
-            return decode(endpoint, body)
+        def counting_read(body: bytes, parse: Any, args: Any) -> Any:
+            if parse is parse_channels:
+                decoded.append("api/channels")
+            return read(body, parse, args)
 
-        client.decode = counting_decode
+        monkeypatch.setattr(reading, "_read", counting_read)
         assert await exporter.collect_once()
         lists_read = value(
             parse_samples(exporter.exposition.body),
