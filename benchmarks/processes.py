@@ -93,22 +93,43 @@ async def simulator_and_exporter(
 ) -> AsyncIterator[Running]:
     """Start the simulator, then the exporter with ``config(exporter_port, sim_port)`` (YAML), and wait for
     /ready (every collector has run once), bounded by the size; both are stopped on leaving."""
-    sim_port, exporter_port = free_port(servers), free_port()
+    async with simulator_and_exporters(cameras, servers, config, workdir, *variants) as running:
+        yield running[0]
+
+
+@asynccontextmanager
+async def simulator_and_exporters(
+    cameras: int,
+    servers: int,
+    config: Callable[[int, int], str],
+    workdir: Path,
+    *variants: str,
+    replicas: list[list[str]] | None = None,
+) -> AsyncIterator[list[Running]]:
+    """:func:`simulator_and_exporter` with one exporter per item of ``replicas`` (its extra command-line
+    arguments, e.g. ``--shard-index``), all started before any is waited for, as replicas start."""
+    sim_port = free_port(servers)
     simulator = start_simulator(cameras, sim_port, *variants, servers=servers)
-    exporter = None
+    exporters: list[tuple[subprocess.Popen[bytes], str, float]] = []
     try:
         await wait_http(f"http://127.0.0.1:{sim_port}/_simulator/state")
-        path = workdir / f"exporter-{exporter_port}.yml"
-        path.write_text(config(exporter_port, sim_port))
-        started = time.monotonic()
-        exporter = subprocess.Popen(
-            [sys.executable, "-m", "eocexporter", "run", "--config", str(path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{exporter_port}"
-        await wait_http(f"{base}/healthz")
-        await wait_http(f"{base}/ready", attempts=int((120 + cameras / 50) / 0.2))
-        yield Running(sim_port, exporter, simulator, base, time.monotonic() - started)
+        for arguments in replicas or [[]]:
+            exporter_port = free_port()
+            path = workdir / f"exporter-{exporter_port}.yml"
+            path.write_text(config(exporter_port, sim_port))
+            started = time.monotonic()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "eocexporter", "run", "--config", str(path), *arguments],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            exporters.append((process, f"http://127.0.0.1:{exporter_port}", started))
+            await wait_http(f"{exporters[-1][1]}/healthz")  # listening: the next free port is another
+
+        async def ready(process: subprocess.Popen[bytes], base: str, started: float) -> Running:
+            await wait_http(f"{base}/ready", attempts=int((120 + cameras / 50) / 0.2))
+            return Running(sim_port, process, simulator, base, time.monotonic() - started)
+
+        yield list(await asyncio.gather(*(ready(*exporter) for exporter in exporters)))
     finally:
-        stop(exporter, simulator)
+        stop(*(process for process, _, _ in exporters), simulator)

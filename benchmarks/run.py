@@ -26,6 +26,10 @@ scratch, with nothing changed, and after a camera cycle in which 1% of the camer
 With ``--stalls`` it measures, instead, how long the default exporter's event loop is held at each size,
 as run and without its two guards (benchmarks/loop_stalls.py says how).
 
+With ``--shards N`` it measures, instead, the sharded alternative: N replicas with the defaults and
+``--shard-index i --shard-count N`` polling one installation, each measured as the default mode measures
+one exporter (benchmarks/shards.py says how).
+
 Results are printed as Markdown (and written to --out); docs/benchmarks.md keeps one run. Every loop is
 bounded in count and time, and all traffic stays on 127.0.0.1.
 """
@@ -53,6 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loop_stalls
 import processes
 import render_cost
+import shards
 import steady
 
 HERE = Path(__file__).resolve().parent
@@ -324,6 +329,9 @@ async def main() -> None:
     parser.add_argument("--archiving", action="store_true", help="count an archiving cycle's requests")
     parser.add_argument("--render", action="store_true", help="the cost of one render (see above)")
     parser.add_argument("--stalls", action="store_true", help="how long the event loop is held (see above)")
+    parser.add_argument(
+        "--shards", type=int, default=0, help="replicas of the sharded alternative (see above)"
+    )
     args = parser.parse_args()
     servers = args.servers or [
         max(1, cameras // 10_000) if cameras > 10_000 else 1 for cameras in args.cameras
@@ -362,6 +370,21 @@ async def _run(args: argparse.Namespace, servers: list[int]) -> str:
                 print(f"render at {cameras:,} cameras...", file=sys.stderr, flush=True)
                 render_results.append(await render_cost.measure_render(cameras, count, workdir))
             return render_cost.render_report(render_results)
+        if args.shards:
+            if shutil.which("wrk") is None:
+                sys.exit("wrk is not installed: apt-get install wrk (Debian package)")
+            reports = []
+            for cameras, count in zip(args.cameras, servers, strict=True):
+                print(
+                    f"{args.shards} replicas at {cameras:,} cameras on {count} server(s)...",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                reports.append(
+                    shards.shards_report(await shards.measure_shards(cameras, count, args.shards, workdir))
+                )
+                print(reports[-1], file=sys.stderr, flush=True)
+            return "\n".join(reports)
         if args.stalls:
             stall_results = []
             for cameras, count in zip(args.cameras, servers, strict=True):

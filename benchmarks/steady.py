@@ -403,6 +403,19 @@ async def aiohttp_floor(port: int, camera_ids: list[str], concurrency: int, requ
         return (time.process_time() - started) / requests
 
 
+def window_counts(result: SteadyResult, m0: SelfMetrics, m1: SelfMetrics) -> None:
+    """The window's requests, parse, encode and gzip CPU, from the self-metrics at its start and end."""
+    result.window_parse = {
+        endpoint: m1.parse_cpu[endpoint] - m0.parse_cpu.get(endpoint, 0.0) for endpoint in m1.parse_cpu
+    }
+    result.parse_cpu = sum(result.window_parse.values())
+    result.encode_cpu = m1.render_cpu.get("encode", 0.0) - m0.render_cpu.get("encode", 0.0)
+    result.gzip_cpu = m1.render_cpu.get("gzip", 0.0) - m0.render_cpu.get("gzip", 0.0)
+    result.window_requests = {
+        endpoint: m1.requests[endpoint] - m0.requests.get(endpoint, 0.0) for endpoint in m1.requests
+    }
+
+
 def amortised_per_15s(first: SelfMetrics, window: SteadyResult) -> float:
     """CPU per 15 s of the collectors slower than the window, from what their first runs asked: their
     requests at the window's CPU per request (everything but parsing and rendering, over its requests),
@@ -460,16 +473,7 @@ async def measure_steady(
             result.window_seconds = time.monotonic() - t0
             result.cpu_user, result.cpu_system = user1 - user0, system1 - system0
             result.window_cpu = result.cpu_user + result.cpu_system
-            result.window_parse = {
-                endpoint: m1.parse_cpu[endpoint] - m0.parse_cpu.get(endpoint, 0.0)
-                for endpoint in m1.parse_cpu
-            }
-            result.parse_cpu = sum(result.window_parse.values())
-            result.encode_cpu = m1.render_cpu.get("encode", 0.0) - m0.render_cpu.get("encode", 0.0)
-            result.gzip_cpu = m1.render_cpu.get("gzip", 0.0) - m0.render_cpu.get("gzip", 0.0)
-            result.window_requests = {
-                endpoint: m1.requests[endpoint] - m0.requests.get(endpoint, 0.0) for endpoint in m1.requests
-            }
+            window_counts(result, m0, m1)
             result.camera_cycles = [duration for stamp, duration in seen.items() if stamp > 0][1:]
             result.amortised_cpu_per_15s = amortised_per_15s(first, result)
             # Scrapers while collections run.

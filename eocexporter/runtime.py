@@ -117,8 +117,11 @@ class TargetRuntime:
 
     def _forget_servers_not_in(self, topology: Topology) -> None:
         present = {server.server_id for server in topology.servers}
+        # A server that joined or left the installation can move others between shards: the sections of
+        # a server another replica now polls go, or both would expose them.
+        owned = self._owned_servers(topology)
         for kept in self.sections.values():
-            for server_id in [server_id for server_id in kept if server_id not in present]:
+            for server_id in [server_id for server_id in kept if server_id not in owned]:
                 del kept[server_id]
         for server_id in [server_id for server_id in self.server_answered if server_id not in present]:
             del self.server_answered[server_id]
@@ -255,11 +258,11 @@ class TargetRuntime:
         """The servers this replica polls: all of them, or its shard's share."""
         if self.topology is None:
             return []
-        return [
-            server
-            for server in self.topology.servers
-            if self.shard.owns_server(self.target.name, server.server_id)
-        ]
+        owned = self._owned_servers(self.topology)
+        return [server for server in self.topology.servers if server.server_id in owned]
+
+    def _owned_servers(self, topology: Topology) -> frozenset[str]:
+        return self.shard.owned_servers(self.target.name, (server.server_id for server in topology.servers))
 
     async def _collect_on(
         self, job: CollectorJob, ctx: CollectContext, server: Server, durations: dict[str, float]
@@ -291,6 +294,7 @@ class TargetRuntime:
 
     def snapshot(self) -> TargetSnapshot:
         owner = self.shard.owns_target(self.target.name)
+        owned = self._owned_servers(self.topology) if self.topology is not None else frozenset()
         sections = Sections(
             {
                 kind: {server_id: kept.section for server_id, kept in by_server.items()}
@@ -310,7 +314,7 @@ class TargetRuntime:
             servers_up={
                 server_id: answered
                 for server_id, answered in sorted(self.server_answered.items())
-                if self.shard.owns_server(self.target.name, server_id)
+                if server_id in owned
             },
             collectors=dict(sorted(self.runs.items())),
             api=self._api_stats(),

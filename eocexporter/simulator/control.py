@@ -27,6 +27,7 @@ MODEL_ACTIONS = {
     "set_licence_usage": {"key", "used", "total", "on_server"},
     "expire_licence_soon": {"seconds", "server_id"},
     "set_legacy": {"server_id", "legacy"},
+    "set_listed": {"server_id", "listed"},
     "set_visitor_licensed": {"camera_id", "licensed"},
     "set_archive": {"camera_id", "oldest", "gaps", "reset"},
     "set_database_size": {"server_id", "kind", "module", "count"},
@@ -65,6 +66,7 @@ def state(simulator: Simulator) -> dict[str, Any]:
                 "down": simulator.faults.down.get(server.id),
                 "failed_over": server.id in inst.failed_over,
                 "legacy": server.legacy,
+                "listed": server.listed,
             }
             for server in inst.servers
         ],

@@ -1132,6 +1132,15 @@ class Installation:
         without them."""
         self.server(server_id).legacy = bool(legacy)
 
+    def set_listed(self, server_id: str, listed: bool = True) -> None:
+        """An unlisted server is left out of configure/servers, as one taken out of the installation (it
+        still answers its own requests): the exporter's list of servers, and its shards' split, change."""
+        server = self.server(server_id)
+        if server.is_main and not listed:
+            raise ValueError("the main server answers configure/servers: it cannot be unlisted")
+        server.listed = bool(listed)
+        self.topology_changed()
+
     def set_visitor_licensed(self, camera_id: str, licensed: bool = False) -> None:
         """An unlicensed camera makes an api/unique_visitor/report that names it answer 400."""
         camera = self.camera(camera_id)

@@ -104,7 +104,9 @@ def _own_camera(request: Request, camera_id: str):
 
 def servers(request: Request) -> bytes:
     inst = request.installation
-    return inst.cached_json("servers", lambda: [inst.server_info(server.id) for server in inst.servers])
+    return inst.cached_json(
+        "servers", lambda: [inst.server_info(server.id) for server in inst.servers if server.listed]
+    )
 
 
 def server(request: Request) -> Any:

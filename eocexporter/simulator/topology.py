@@ -66,6 +66,8 @@ class SimServer:
     time_limited: bool
     # A server of a version without webapi/ and api/unique_visitor/report: both answer 404.
     legacy: bool = False
+    # False: left out of configure/servers (a server taken out of the installation); it still answers.
+    listed: bool = True
     # A port on 127.0.0.1 bound but never listening (refused), listed by listed_addresses="unreachable";
     # 0 until the simulator starts.
     unreachable_port: int = 0
