@@ -20,6 +20,7 @@ from eocexporter.cancelling import cancel_until_done
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiParseError, ApiUnavailable
 from eocexporter.client.http import EocortexClient
+from eocexporter.client.politeness import requests_every
 from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.collectors.reports import ReportReader
 from eocexporter.config import Settings
@@ -81,8 +82,9 @@ class TargetRuntime:
         config = self.settings.collectors.discovery
         started = time.monotonic()
         try:
-            async with asyncio.timeout(config.deadline):
-                topology = await discover(self.client, self.topology, self.warn_once)
+            with requests_every(config.interval):
+                async with asyncio.timeout(config.deadline):
+                    topology = await discover(self.client, self.topology, self.warn_once)
         except (ApiError, TimeoutError) as exc:
             message = _describe(exc, config)
             # Reached and authenticated, but its answer was not the document configure/servers returns:
@@ -139,10 +141,12 @@ class TargetRuntime:
             return False
         ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self.warn_once)
         durations: dict[str, float] = {}  # server_id -> seconds its collection took, for the debug log
-        tasks = {
-            server.server_id: asyncio.create_task(self._collect_on(job, ctx, server, durations))
-            for server in self.polled_servers()
-        }
+        # The run's requests wait for a server's slots by its interval (eocexporter.client.politeness).
+        with requests_every(config.interval):
+            tasks = {
+                server.server_id: asyncio.create_task(self._collect_on(job, ctx, server, durations))
+                for server in self.polled_servers()
+            }
         try:
             done, pending = (
                 await asyncio.wait(tasks.values(), timeout=config.deadline) if tasks else (set(), set())

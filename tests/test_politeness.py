@@ -7,6 +7,7 @@ arrival times), over real HTTP on 127.0.0.1; the exporter's own account is check
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 from conftest import make_settings, sim_config
 from helpers import collect, parse_samples, value
 
-from eocexporter.client.politeness import MIN_WINDOW, LatencyController, ServerGate
+from eocexporter.client import endpoints
+from eocexporter.client.politeness import MIN_WINDOW, LatencyController, ServerGate, Slots
 from eocexporter.config import ConfigError, load_settings
 from eocexporter.exporter import _stable_fraction
 from eocexporter.options import PolitenessConfig
@@ -333,6 +335,56 @@ def test_the_baseline_follows_a_server_that_got_slower_for_good() -> None:
     # Once the fast windows have left the remembered past, 1 s is this server's normal.
     feed(controller, 1.0, windows=60)
     assert controller.limit == 8
+
+
+# ---- the shortest interval first ------------------------------------------------------------------------
+
+
+async def test_a_waiting_request_of_a_shorter_interval_goes_first() -> None:
+    slots = Slots(1)
+    assert slots.try_acquire()
+    served: list[str] = []
+
+    async def wait(name: str, priority: float) -> None:
+        await slots.acquire(priority)
+        served.append(name)
+
+    waiting = []
+    for name, priority in (
+        ("archive", 3600.0),
+        ("backfill", math.inf),
+        ("cameras", 15.0),
+        ("visitors", 60.0),
+    ):
+        waiting.append(asyncio.create_task(wait(name, priority)))
+        await asyncio.sleep(0)  # queued in this order (a yield, not a wait for time)
+    waiting.append(asyncio.create_task(wait("cameras again", 15.0)))
+    await asyncio.sleep(0)
+    for _ in range(len(waiting)):
+        slots.release()
+        await asyncio.sleep(0)
+    await asyncio.wait_for(asyncio.gather(*waiting), 1)
+    assert served == ["cameras", "cameras again", "visitors", "archive", "backfill"]
+    assert slots.in_flight == 1
+
+
+async def test_the_camera_cycle_is_not_held_up_by_an_archive_scan(clock, exporter_factory) -> None:
+    # One request at a time to the server, every collector's first run at once: the status requests,
+    # every 15 s, pass the archive collectors' per-camera requests, every 5 minutes to an hour, as soon as
+    # they queue. Served in arrival order, the three per-camera scans would interleave throughout.
+    hourly = {endpoints.ARCHIVE_DAYS, endpoints.CONFIGURE_CHANNEL, endpoints.CAMERA_ANALYTICS}
+    async with running_simulator(sim_config(clock, servers=1, cameras=40)) as sim:
+        settings = make_settings(
+            sim.main_url, target={"politeness": {"server_concurrency": 1, "adaptive": False}}
+        )
+        ok, _ = await collect(exporter_factory(settings))
+        assert ok
+        served = [entry.template for entry in sim.request_log]
+    statuses = [index for index, template in enumerate(served) if template == STATUS]
+    assert len(statuses) >= 30
+    between = served[statuses[0] : statuses[-1]]
+    assert sum(template in hourly for template in between) == 0, between
+    assert any(template in hourly for template in served), "no archive scan ran beside the cycle"
 
 
 # ---- the gate: waiting is cancellable without losing a slot --------------------------------------------

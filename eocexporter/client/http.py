@@ -20,7 +20,7 @@ import aiohttp
 
 from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
-from eocexporter.client.politeness import ServerGates
+from eocexporter.client.politeness import REQUEST_INTERVAL, ServerGates, Slots
 from eocexporter.client.shared import SharedDocuments
 from eocexporter.client.stats import ApiStatsRecorder
 from eocexporter.client.support import EndpointSupport
@@ -43,7 +43,7 @@ class EocortexClient:
         self.shared = SharedDocuments()
         self._credentials = credentials_for(target)
         self._secrets = self._credentials.secrets()
-        self._semaphore = asyncio.Semaphore(target.max_concurrency)
+        self._slots = Slots(target.max_concurrency)
         self.gates = ServerGates(target.politeness)
         self._session: aiohttp.ClientSession | None = None
         self._rng = random.Random()
@@ -150,14 +150,15 @@ class EocortexClient:
         self, base_url: str, url: str, endpoint: str, query: Mapping[str, str] | None, method: str
     ) -> bytes:
         session = self._ensure_session()
-        # The server's own gate first, the target's semaphore second: a request waiting for its server
+        # The server's own gate first, the target's slots second: a request waiting for its server
         # (eocexporter.client.politeness) must not hold a slot that another server's request could use.
         gate = self.gates.gate(base_url)
         ticket = await gate.enter()
         outcome: str | None = None  # None: abandoned, which tells the gate nothing about the server
         started = time.perf_counter()
         try:
-            async with self._semaphore:
+            await self._slots.acquire(REQUEST_INTERVAL.get())
+            try:
                 started = time.perf_counter()
                 try:
                     async with session.request(method, url, params=query, allow_redirects=False) as response:
@@ -187,6 +188,8 @@ class EocortexClient:
                     raise ApiUnavailable(endpoint, f"request failed ({type(exc).__name__})") from None
                 outcome = str(status)
                 self.stats.request(endpoint, outcome, time.perf_counter() - started)
+            finally:
+                self._slots.release()
         finally:
             gate.leave(ticket, outcome, time.perf_counter() - started)
         if status in _RETRYABLE_STATUS:

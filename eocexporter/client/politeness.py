@@ -6,6 +6,12 @@ server (every base URL) gets its own :class:`ServerGate`. A request takes, in th
 slot, then a rate token; only then does the client take the target-wide slot, so a request that waits for
 its own server never holds a slot another server's request could use.
 
+Where requests wait, the request of the collector with the shortest interval goes first
+(:data:`REQUEST_INTERVAL`): the camera cycle, due every 15 s, is not held up by an hourly scan of every
+camera's archive days that happens to run at the same time (nor, at a start, by every collector's first
+run at once). A long run waits for the gaps between the short ones instead; if there were none, it
+would reach its deadline and be counted failed, as a server too slow for its intervals is.
+
 The adaptive limit is additive-increase / multiplicative-decrease on latency, as TCP Vegas and Netflix's
 concurrency-limits do it: a server whose answers take much longer than usual is queueing our requests, and
 sending fewer at once is the only thing the exporter can do for it.
@@ -14,8 +20,14 @@ sending fewer at once is the only thing the exporter can do for it.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+import math
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from eocexporter.options import PolitenessConfig
 
@@ -28,6 +40,22 @@ MIN_WINDOW = 10
 # short enough that a server that became slower for good sets a new baseline (at 10,000 cameras every
 # 15 s, 50 windows of 10 are under a second of requests; at 20 cameras, a few minutes).
 BASELINE_WINDOWS = 50
+# The interval (seconds) of the collector whose run makes a request, set by the runtime around each run
+# (tasks inherit it): the waiting request with the smallest value gets the next slot. Requests made outside
+# a collector's run (the Parquet sink's report reads) wait behind every collector's.
+REQUEST_INTERVAL: ContextVar[float] = ContextVar("eocexporter_request_interval", default=math.inf)
+
+
+@contextmanager
+def requests_every(seconds: float) -> Iterator[None]:
+    """Within it, requests (and the tasks created) wait as those of a collector run every ``seconds``."""
+    token = REQUEST_INTERVAL.set(seconds)
+    try:
+        yield
+    finally:
+        REQUEST_INTERVAL.reset(token)
+
+
 # Within this of a whole token counts as one: the loop may run a timer a hair before it is due.
 _TOKEN_SLACK = 1e-6
 
@@ -74,32 +102,35 @@ class LatencyController:
         self._count, self._sum, self._overloaded = 0, 0.0, False
 
 
-class _Slots:
-    """A semaphore whose size can change while requests wait; waiters are served first come, first served."""
+class Slots:
+    """A semaphore whose size can change while requests wait; waiters are served by priority (the smaller
+    first: :data:`REQUEST_INTERVAL`), first come first served within one."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.in_flight = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        # (priority, arrival, waiter); a cancelled waiter stays until it reaches the top, and is dropped.
+        self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
 
     def try_acquire(self) -> bool:
+        while self._waiters and self._waiters[0][2].done():
+            heapq.heappop(self._waiters)
         if self.in_flight < self.limit and not self._waiters:
             self.in_flight += 1
             return True
         return False
 
-    async def acquire(self) -> None:
+    async def acquire(self, priority: float = math.inf) -> None:
         if self.try_acquire():
             return
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        heapq.heappush(self._waiters, (priority, next(self._arrivals), waiter))
         try:
             await waiter
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self.release()  # handed a slot in the same tick as the cancellation: pass it on
-            elif waiter in self._waiters:
-                self._waiters.remove(waiter)
             raise
 
     def release(self) -> None:
@@ -113,7 +144,7 @@ class _Slots:
 
     def _wake(self) -> None:
         while self._waiters and self.in_flight < self.limit:
-            waiter = self._waiters.popleft()
+            waiter = heapq.heappop(self._waiters)[2]
             if not waiter.done():
                 self.in_flight += 1  # on the waiter's behalf, so no newcomer takes it first
                 waiter.set_result(None)
@@ -188,7 +219,7 @@ class ServerGate:
     """What a request to one server passes before it is sent, and reports to when it is answered."""
 
     def __init__(self, config: PolitenessConfig) -> None:
-        self._slots = _Slots(config.server_concurrency)
+        self._slots = Slots(config.server_concurrency)
         self._bucket = (
             _TokenBucket(config.server_requests_per_second) if config.server_requests_per_second else None
         )
@@ -213,7 +244,7 @@ class ServerGate:
         waiting_since = time.perf_counter()
         try:
             if not has_slot:
-                await self._slots.acquire()
+                await self._slots.acquire(REQUEST_INTERVAL.get())
             try:
                 if self._bucket is not None and not self._bucket.try_take():
                     await self._bucket.take()
