@@ -296,12 +296,22 @@ def targets_report(results: list[steady.SteadyResult], bursts: list[BurstResult]
             )
         lines.append(f"| peak RSS < 250 MB | {r.rss_mb:.0f} MB | {verdict(r.rss_mb < TARGETS['rss_mb'])} |")
     if len(defaults) > 1:
-        costs = [r.cpu_us_per_camera for r in defaults]
-        spread = max(costs) / min(costs)
         sizes = " / ".join(f"{r.cameras:,}" for r in defaults)
-        lines.append(
-            f"| per-camera cost within 1.2x across {sizes} | {spread:.2f}x | {verdict(spread <= TARGETS['growth'])} |"
-        )
+        # As measured, and scaled by each window's own gauge: the sizes run minutes apart, and this
+        # machine's speed drifts by up to half within minutes (docs/benchmarks.md).
+        for label, costs in (
+            (f"per-camera cost within 1.2x across {sizes}", [r.cpu_us_per_camera for r in defaults]),
+            (
+                "… the same scaled to the machine's quiet speed",
+                [r.cpu_us_per_camera_at_quiet_speed for r in defaults],
+            ),
+        ):
+            if min(costs) > 0:
+                spread = max(costs) / min(costs)
+                figures = " / ".join(f"{cost:.0f}" for cost in costs)
+                lines.append(
+                    f"| {label} | {figures} µs: {spread:.2f}x | {verdict(spread <= TARGETS['growth'])} |"
+                )
     for burst in bursts:
         slowest = max(burst.finished) if burst.finished else float("inf")
         ok = not burst.failed and slowest <= TARGETS["burst_seconds"]

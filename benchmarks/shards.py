@@ -22,7 +22,6 @@ scrape latencies are upper bounds.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import time
 from pathlib import Path
 
@@ -144,7 +143,7 @@ def shards_report(results: list[SteadyResult]) -> str:
     row("first runs until /ready", [f"{r.ready_seconds:.0f} s" for r in results])
     row(
         "series / exposition plain / gzip",
-        [f"{r.series:,} / {r.size_plain / 2**20:.1f} MiB / {r.size_gzip / 2**20:.2f} MiB" for r in results],
+        [steady.sizes_text(r) for r in results],
         f"{sum(r.series for r in results):,} / {sum(r.size_plain for r in results) / 2**20:.1f} MiB",
     )
     row(
@@ -166,18 +165,10 @@ def shards_report(results: list[SteadyResult]) -> str:
     )
     row(
         "requests per 15 s in the window",
-        [f"{sum(r.window_requests.values()) / r.window_cycles:,.0f}" for r in results],
-        f"{sum(sum(r.window_requests.values()) / r.window_cycles for r in results):,.0f}",
+        [f"{r.requests_per_15s:,.0f}" for r in results],
+        f"{sum(r.requests_per_15s for r in results):,.0f}",
     )
-    row(
-        "camera cycle, median (max) in the window",
-        [
-            f"{statistics.median(r.camera_cycles):.2f} s ({max(r.camera_cycles):.2f} s)"
-            if r.camera_cycles
-            else "-"
-            for r in results
-        ],
-    )
+    row("camera cycle, median (max) in the window", [steady.cycles_text(r) for r in results])
     for kind in ("plain", "gzip"):
         row(
             f"/metrics {kind}, {steady.SCRAPERS} wrk scrapers: p50 / p99 (scrapes, failed)",

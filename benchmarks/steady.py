@@ -216,6 +216,10 @@ class SteadyResult:
         return self.window_seconds / CAMERA_INTERVAL
 
     @property
+    def requests_per_15s(self) -> float:
+        return sum(self.window_requests.values()) / self.window_cycles
+
+    @property
     def wrk_seconds(self) -> float:
         return self.wrk_requests / self.wrk_rate if self.wrk_rate else 0.0
 
@@ -547,7 +551,7 @@ def steady_report(results: list[SteadyResult]) -> str:
     row("first runs until /ready", [f"{r.ready_seconds:.0f} s" for r in results])
     row(
         "series / exposition plain / gzip",
-        [f"{r.series:,} / {r.size_plain / 2**20:.1f} MiB / {r.size_gzip / 2**20:.2f} MiB" for r in results],
+        [sizes_text(r) for r in results],
     )
     row(
         "**exporter CPU per camera per 15 s** (all collectors amortised)",
@@ -613,7 +617,7 @@ def steady_report(results: list[SteadyResult]) -> str:
     )
     row(
         "requests per 15 s in the window",
-        [f"{sum(r.window_requests.values()) / r.window_cycles:,.0f}" for r in results],
+        [f"{r.requests_per_15s:,.0f}" for r in results],
     )
     row(
         "requests of the first runs (every collector once)",
@@ -621,12 +625,7 @@ def steady_report(results: list[SteadyResult]) -> str:
     )
     row(
         "camera cycle, median (max) in the window",
-        [
-            f"{statistics.median(r.camera_cycles):.2f} s ({max(r.camera_cycles):.2f} s)"
-            if r.camera_cycles
-            else "-"
-            for r in results
-        ],
+        [cycles_text(r) for r in results],
     )
     for collector in (
         "object_counting",
@@ -677,6 +676,17 @@ def steady_report(results: list[SteadyResult]) -> str:
     )
     row("exporter peak RSS", [f"{r.rss_mb:.0f} MB" for r in results])
     return "\n".join(lines) + "\n"
+
+
+def sizes_text(r: SteadyResult) -> str:
+    return f"{r.series:,} / {r.size_plain / 2**20:.1f} MiB / {r.size_gzip / 2**20:.2f} MiB"
+
+
+def cycles_text(r: SteadyResult) -> str:
+    """The camera cycles' median (max), or "-" when none ended."""
+    if not r.camera_cycles:
+        return "-"
+    return f"{statistics.median(r.camera_cycles):.2f} s ({max(r.camera_cycles):.2f} s)"
 
 
 def wrk_scrapes_text(scrapes: WrkScrapes | None) -> str:
