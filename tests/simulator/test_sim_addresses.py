@@ -80,3 +80,25 @@ async def test_addresses_switch_while_running(sim, http):
     assert listed((await fetch(http, url))[1])[other.id] == ("127.0.0.1", other.port)
     async with http.post(f"{sim.main_url}/_simulator/variants", json={"listed_addresses": "wan"}) as response:
         assert response.status == 400
+
+
+async def test_an_unlisted_server_leaves_configure_servers_and_still_answers(sim, http):
+    other = next(server for server in sim.installation.servers if not server.is_main)
+    async with http.post(
+        f"{sim.main_url}/_simulator/model",
+        json={"action": "set_listed", "server_id": other.id, "listed": False},
+    ) as response:
+        assert response.status == 200
+        assert not next(s for s in (await response.json())["servers"] if s["id"] == other.id)["listed"]
+    _, listed = await fetch(http, f"{sim.main_url}/configure/servers")
+    assert [server["Id"] for server in listed] == [sim.installation.main_server.id]
+    status, _ = await fetch(http, f"{sim.server_urls[other.id]}/api/channels")
+    assert status == 200
+    async with http.post(
+        f"{sim.main_url}/_simulator/model",
+        json={"action": "set_listed", "server_id": sim.installation.main_server.id, "listed": False},
+    ) as response:
+        assert response.status == 400
+    sim.installation.set_listed(other.id)
+    _, listed = await fetch(http, f"{sim.main_url}/configure/servers")
+    assert {server["Id"] for server in listed} == {server.id for server in sim.installation.servers}
