@@ -7,7 +7,7 @@ from urllib.parse import quote
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound, ApiShapeError
 from eocexporter.client.payloads import parse_status
-from eocexporter.client.reading import read_payload
+from eocexporter.client.reading import read_body
 from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera
 from eocexporter.model import Camera, CamerasSection, CameraStatus
 from eocexporter.options import CollectorConfig, Duration
@@ -35,15 +35,16 @@ class CamerasCollector:
     ) -> CameraStatus | None:
         endpoint = endpoints.API_CHANNEL_STATUS
         try:
-            payload = await ctx.client.get_json(
+            body = await ctx.client.get_body(
                 target.base_url, endpoint, f"api/channels/{quote(camera.camera_id, safe='')}/status"
             )
         except ApiNotFound:
             # Removed between the listing and this request: it will be gone from the next listing.
             return None
         try:
-            return read_payload(
-                ctx.client, endpoint, target.server.server_id, parse_status, payload, camera.camera_id
+            # Decoded and parsed in one step, timed once: 10,000 answers a cycle.
+            return await read_body(
+                ctx.client, endpoint, target.server.server_id, parse_status, body, camera.camera_id
             )
         except ApiShapeError:
             # Counted and logged; it costs this camera's status, not its server's section.
