@@ -153,11 +153,12 @@ class EocortexClient:
         # The server's own gate first, the target's slots second: a request waiting for its server
         # (eocexporter.client.politeness) must not hold a slot that another server's request could use.
         gate = self.gates.gate(base_url)
-        ticket = await gate.enter()
+        priority = REQUEST_INTERVAL.get()  # the interval of the collector run this request is for
+        ticket = await gate.enter(priority)
         outcome: str | None = None  # None: abandoned, which tells the gate nothing about the server
         started = time.perf_counter()
         try:
-            await self._slots.acquire(REQUEST_INTERVAL.get())
+            await self._slots.acquire(priority)
             try:
                 started = time.perf_counter()
                 try:

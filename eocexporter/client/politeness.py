@@ -236,15 +236,16 @@ class ServerGate:
     def in_flight(self) -> int:
         return self._slots.in_flight
 
-    async def enter(self) -> int:
-        """Wait for a slot and a token; returns the ticket to hand to :meth:`leave`."""
+    async def enter(self, priority: float = math.inf) -> int:
+        """Wait for a slot (by ``priority``, as :class:`Slots` serves them) and a token; returns the ticket
+        to hand to :meth:`leave`."""
         has_slot = self._slots.try_acquire()
         if has_slot and (self._bucket is None or self._bucket.try_take()):
             return self._epoch()
         waiting_since = time.perf_counter()
         try:
             if not has_slot:
-                await self._slots.acquire(REQUEST_INTERVAL.get())
+                await self._slots.acquire(priority)
             try:
                 if self._bucket is not None and not self._bucket.try_take():
                     await self._bucket.take()
