@@ -289,11 +289,15 @@ def targets_report(results: list[steady.SteadyResult], bursts: list[BurstResult]
                     f"| /metrics {kind} p50 < 10 ms, p99 < 50 ms, {steady.SCRAPERS} wrk scrapers | "
                     f"{steady.wrk_scrapes_text(scrapes)} | {verdict(ok)} |"
                 )
-        if r.cycles_beside_wrk and r.wrk_seconds:
-            ratio = statistics.median(r.cycles_beside_wrk) / r.wrk_seconds
+        if r.wrk_ratios_during:
+            # wrk's time for as many requests during the cycle (benchmarks/beside_wrk.py says why).
+            ratio = statistics.median(r.wrk_ratios_during)
             lines.append(
                 f"| camera cycle <= 1.5x wrk, same load | {ratio:.2f}x | {verdict(ratio <= TARGETS['cycle_ratio'])} |"
             )
+        if r.cycles_beside_wrk and r.wrk_seconds:
+            ratio = statistics.median(r.cycles_beside_wrk) / r.wrk_seconds
+            lines.append(f"| … against wrk's rate over its whole run | {ratio:.2f}x | |")
         lines.append(f"| peak RSS < 250 MB | {r.rss_mb:.0f} MB | {verdict(r.rss_mb < TARGETS['rss_mb'])} |")
     if len(defaults) > 1:
         sizes = " / ".join(f"{r.cameras:,}" for r in defaults)

@@ -51,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import beside_wrk
 import processes
 
 from eocexporter.client import endpoints
@@ -66,6 +67,7 @@ QUIET_SIMULATOR_US_PER_REQUEST = 120.0
 SCRAPE_PAUSE = 0.5  # seconds each scraper waits between its scrapes
 WRK_SECONDS = 35  # at least two camera cycles start while wrk runs
 CAMERA_INTERVAL = 15.0
+BARE_CYCLE_CAMERAS = 20_000  # the bare loop's cycle beside wrk, up to this size (50,000: a minute more)
 READ_SIZE = 1 << 20
 
 # The endpoints of the collectors that run within the window; requests to every other endpoint come
@@ -177,6 +179,10 @@ class SteadyResult:
     wrk_rate: float = 0.0
     wrk_requests: int = 0
     cycles_beside_wrk: list[float] = field(default_factory=list)
+    # wrk's answers during each of those cycles over the cycle's requests (benchmarks/beside_wrk.py).
+    wrk_ratios_during: list[float] = field(default_factory=list)
+    # A bare aiohttp loop's one cycle beside wrk, measured the same way: (seconds, ratio).
+    bare_beside_wrk: tuple[float, float] | None = None
     rss_mb: float = 0.0
     enabled_cameras: int = 0
     floor_us_per_request: float = 0.0  # a bare aiohttp loop's CPU per status request
@@ -340,8 +346,9 @@ async def wrk_scrapers(workdir: Path, url: str, kind: str, seconds: float) -> Wr
     raise RuntimeError(f"unexpected wrk output:\n{output.decode()}")
 
 
-async def cycles_during(http: aiohttp.ClientSession, url: str, seconds: float) -> list[float]:
-    """The camera cycles that end within the next ``seconds`` (durations of runs started after now)."""
+async def cycles_during(http: aiohttp.ClientSession, url: str, seconds: float) -> dict[float, float]:
+    """The camera cycles that end within the next ``seconds`` and started after now: last-success stamp ->
+    duration."""
     started_at = time.time()
     deadline = time.monotonic() + seconds
     seen: dict[float, float] = {}
@@ -352,7 +359,7 @@ async def cycles_during(http: aiohttp.ClientSession, url: str, seconds: float) -
         if stamp - duration >= started_at:  # the run started after wrk did
             seen[stamp] = duration
         await asyncio.sleep(2.0)
-    return list(seen.values())
+    return seen
 
 
 def wrk_paths(workdir: Path, camera_ids: list[str]) -> Path:
@@ -506,14 +513,26 @@ async def measure_steady(
                 script = wrk_paths(workdir, camera_ids)
                 concurrency = PolitenessConfig().server_concurrency * servers
                 rate_task = asyncio.create_task(run_wrk(sim_port, script, concurrency, WRK_SECONDS))
-                result.cycles_beside_wrk = await cycles_during(http, metrics_url, WRK_SECONDS)
+                samples_task = asyncio.create_task(beside_wrk.sample_answered(http, sim_port, WRK_SECONDS))
+                cycles = await cycles_during(http, metrics_url, WRK_SECONDS)
                 result.wrk_rate = await rate_task
+                result.cycles_beside_wrk = list(cycles.values())
                 result.wrk_requests = len(camera_ids)
+                # The cycle's requests: every enabled camera's status and each server's camera list.
+                cycle_requests = len(camera_ids) + servers
+                result.wrk_ratios_during = beside_wrk.wrk_ratios(await samples_task, cycles, cycle_requests)
         result.rss_mb = peak_rss_mb(exporter.pid)
         processes.stop(exporter)  # the simulator stays, for the bare aiohttp loop
         if camera_ids:
             concurrency = PolitenessConfig().server_concurrency
             result.floor_us_per_request = await aiohttp_floor(sim_port, camera_ids, concurrency) * 1e6
+            if wrk and len(camera_ids) <= BARE_CYCLE_CAMERAS:
+                result.bare_beside_wrk = await beside_wrk.bare_cycle_ratio(
+                    sim_port,
+                    camera_ids,
+                    concurrency * servers,
+                    lambda seconds: run_wrk(sim_port, script, concurrency * servers, round(seconds)),
+                )
     if wrk:
         result.static_scrapes = await static_floor(workdir, text)
     return result
@@ -648,11 +667,28 @@ def steady_report(results: list[SteadyResult]) -> str:
         [f"{r.wrk_seconds:.2f} s ({r.wrk_rate:,.0f} req/s)" if r.wrk_rate else "-" for r in results],
     )
     row(
-        "camera cycle beside wrk, median / ratio to wrk",
+        "**camera cycle beside wrk, median / ratio to wrk's time for as many requests during the cycle**",
         [
-            f"{statistics.median(r.cycles_beside_wrk):.2f} s / {statistics.median(r.cycles_beside_wrk) / r.wrk_seconds:.2f}x"
+            f"**{statistics.median(r.cycles_beside_wrk):.2f} s / {statistics.median(r.wrk_ratios_during):.2f}x**"
+            + f" ({', '.join(f'{ratio:.2f}' for ratio in r.wrk_ratios_during)})"
+            if r.cycles_beside_wrk and r.wrk_ratios_during
+            else "-"
+            for r in results
+        ],
+    )
+    row(
+        "… ratio to wrk's time at its rate over its whole run (mostly between the exporter's cycles)",
+        [
+            f"{statistics.median(r.cycles_beside_wrk) / r.wrk_seconds:.2f}x"
             if r.cycles_beside_wrk and r.wrk_seconds
             else "-"
+            for r in results
+        ],
+    )
+    row(
+        "… a bare aiohttp loop's cycle of the same requests beside wrk / ratio during it",
+        [
+            f"{r.bare_beside_wrk[0]:.2f} s / {r.bare_beside_wrk[1]:.2f}x" if r.bare_beside_wrk else "-"
             for r in results
         ],
     )
