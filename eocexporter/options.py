@@ -380,6 +380,16 @@ class ParquetConfig(StrictModel):
             raise ValueError("use a local directory or s3://bucket/prefix")
         if value.startswith("s3://") and len(value.rstrip("/")) <= len("s3://"):
             raise ValueError("s3:// needs a bucket: s3://bucket/prefix")
+        if value.startswith("s3://") and (
+            "@" in value.removeprefix("s3://").partition("/")[0] or "?" in value
+        ):
+            # pyarrow's URIs accept s3://KEY:SECRET@bucket; the root is shown on the status page, by
+            # check-config and in error messages, so a secret in it would be too. The message never
+            # quotes the value.
+            raise ValueError(
+                "credentials do not belong in the URL: use parquet.s3.access_key and "
+                "parquet.s3.secret_key_file (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+            )
         return value
 
     @property

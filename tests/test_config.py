@@ -195,6 +195,12 @@ def test_parquet_sink_is_off_without_a_root_and_configurable_from_the_environmen
     assert parquet.datasets.license_usage.interval == 3600
 
 
+CREDENTIALS_IN_THE_URL = (
+    "credentials do not belong in the URL: use parquet.s3.access_key and parquet.s3.secret_key_file "
+    "(or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
+)
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
@@ -205,12 +211,22 @@ def test_parquet_sink_is_off_without_a_root_and_configurable_from_the_environmen
         ),
         ("root", "ftp://host/x", "parquet.root: use a local directory or s3://bucket/prefix"),
         ("root", "s3://", "parquet.root: s3:// needs a bucket: s3://bucket/prefix"),
+        *(
+            ("root", url, f"parquet.root: {CREDENTIALS_IN_THE_URL}")
+            for url in ("s3://KEY:SECRET@bucket/prefix", "s3://KEY@bucket", "s3://bucket/prefix?secret_key=S")
+        ),
     ],
 )
 def test_bad_parquet_options_name_themselves(option: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(None, parquet={option: value})
     assert str(caught.value) == message
+    assert "KEY:SECRET" not in message and "KEY@" not in message and "key=S" not in message  # never quoted
+
+
+def test_an_s3_root_with_an_at_sign_in_its_prefix_is_a_path() -> None:
+    settings = load_settings(None, parquet={"root": "s3://bucket/team@site/eocortex"})
+    assert settings.parquet.location == "s3://bucket/team@site/eocortex"
 
 
 def test_an_environment_variable_that_is_not_json_is_one_line_naming_it(monkeypatch) -> None:

@@ -201,6 +201,7 @@ TARGET = {"name": "shop", "url": "http://eocortex.example:8080"}
         {"config": {"collectors": {"cameras": {"interval": "30 sec"}}}},
         {"config": {"collectors": {"discovery": {"enabled": False}}}},
         {"config": {"parquet": {"root": "/data/parquet"}}},
+        {"config": {"parquet": {"root": "s3://KEY:SECRET@bucket/prefix"}}},
         {"config": {"parquet": {"s3": {"secret_key": "x"}}}},
         {"persistence": {"enabled": True, "existingClaim": "claim"}},
         {"persistence": {"size": "10 GB"}},
