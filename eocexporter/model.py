@@ -9,6 +9,7 @@ read, is ``None``: the renderer emits no series for it and the Parquet sink writ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
 
@@ -226,6 +227,30 @@ class LineReport:
 class CamerasSection:
     cameras: tuple[Camera, ...]
     statuses: tuple[CameraStatus, ...]
+    # A run stopped by its deadline: the polled cameras whose status it did not get, and of those, the ones
+    # whose status an earlier run polled (:meth:`with_previous`): camera id -> time.monotonic() of that run.
+    # Empty for a run that finished.
+    unreached: frozenset[str] = frozenset()
+    carried: Mapping[str, float] = field(default_factory=dict)
+
+    def with_previous(self, previous: CamerasSection, polled_at: float, oldest: float) -> CamerasSection:
+        """This cut-short run's statuses, and for the cameras it did not reach the status ``previous`` (the
+        section kept from the runs before, made at ``polled_at``) holds, if polled at ``oldest`` or later:
+        an older one is no longer known, and its camera has no status series."""
+        if not self.unreached:
+            return self
+        statuses = list(self.statuses)
+        carried: dict[str, float] = {}
+        for status in previous.statuses:
+            if status.camera_id in self.unreached:
+                at = previous.carried.get(status.camera_id, polled_at)
+                if at >= oldest:
+                    carried[status.camera_id] = at
+                    statuses.append(status)
+        if not carried:
+            return self
+        statuses.sort(key=lambda status: status.camera_id)
+        return CamerasSection(self.cameras, tuple(statuses), self.unreached, carried)
 
 
 @dataclass(frozen=True, slots=True)

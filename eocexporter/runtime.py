@@ -5,6 +5,9 @@ Per server the runtime keeps the latest *complete* section. When a run fails for
 section stays published for ``stale_after_intervals`` of the collector's intervals (marked by
 ``eocortex_collector_success 0``), so a short blip neither makes series vanish nor resets alerts'
 ``for:`` clocks; after that the server's data is dropped rather than shown as if current.
+
+The exception is a camera run stopped by its deadline (:func:`_cut_short`): it keeps the statuses it got,
+with the previous ones of the cameras it did not reach, each while no older than a kept section may be.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import MISSING, dataclass, fields, is_dataclass, replace
 from datetime import UTC, datetime
 
 from eocexporter.cancelling import cancel_until_done
@@ -25,7 +28,7 @@ from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.collectors.reports import ReportReader
 from eocexporter.config import Settings
 from eocexporter.discovery import discover, server_urls
-from eocexporter.model import Server, Topology
+from eocexporter.model import CamerasSection, Server, Topology
 from eocexporter.ongoing import OngoingFailures
 from eocexporter.options import CollectorConfig, TargetConfig
 from eocexporter.registry import VISITORS, CollectorJob
@@ -35,6 +38,11 @@ from eocexporter.snapshot import ApiStats, CollectorRun, Sections, TargetSnapsho
 log = logging.getLogger(__name__)
 
 DISCOVERY = "discovery"
+# A run that can keep part of its work (the cameras collector) stops this much before its deadline, so that
+# it has returned when the runtime abandons what is still running: at most STOP_MARGIN seconds, and at most
+# STOP_MARGIN_SHARE of the deadline (0.75 s of a 15 s one).
+STOP_MARGIN = 1.0
+STOP_MARGIN_SHARE = 0.05
 
 
 def system_now() -> datetime:
@@ -139,7 +147,14 @@ class TargetRuntime:
             # Discovery has already reported why; repeating it per collector would bury the cause.
             self._fail(name, started, "main server not reached yet; no servers to poll", quiet=True)
             return False
-        ctx = CollectContext(client=self.client, config=config, now=self.now, warn_once=self.warn_once)
+        ctx = CollectContext(
+            client=self.client,
+            config=config,
+            now=self.now,
+            warn_once=self.warn_once,
+            started=started,
+            stop_by=started + config.deadline - min(STOP_MARGIN, STOP_MARGIN_SHARE * config.deadline),
+        )
         durations: dict[str, float] = {}  # server_id -> seconds its collection took, for the debug log
         # The run's requests wait for a server's slots by its interval (eocexporter.client.politeness).
         with requests_every(config.interval):
@@ -161,9 +176,14 @@ class TargetRuntime:
         failures = []
         for server_id, task in tasks.items():
             if task in done and task.exception() is None:
-                kept[server_id] = KeptSection(task.result(), time.monotonic())
+                section = task.result()
                 self.server_answered[server_id] = True
-                self._log_collected(name, server_id, task.result(), durations.get(server_id))
+                self._log_collected(name, server_id, section, durations.get(server_id))
+                if isinstance(section, CamerasSection) and section.unreached:
+                    kept[server_id], why = _cut_short(section, kept.get(server_id), keep_for, config)
+                    failures.append(f"server {server_id}: {why}")
+                    continue
+                kept[server_id] = KeptSection(section, time.monotonic())
                 continue
             error: BaseException = task.exception() if task in done else TimeoutError()  # type: ignore[assignment]
             if task in done and not isinstance(error, ApiError):
@@ -346,9 +366,32 @@ def section_counts(section: object) -> str:
     counts = [
         f"{field.name}={len(value)}"
         for field in (fields(section) if is_dataclass(section) else ())
-        if isinstance(value := getattr(section, field.name), tuple | list | dict)
+        if isinstance(value := getattr(section, field.name), tuple | list | dict | frozenset)
+        # An optional extra says something only when it holds anything (a cut-short run's unreached).
+        and (value or (field.default is MISSING and field.default_factory is MISSING))
     ]
     return " ".join(counts) or "its section"
+
+
+def _cut_short(
+    section: CamerasSection, previous: KeptSection | None, keep_for: float, config: CollectorConfig
+) -> tuple[KeptSection, str]:
+    """A camera run stopped by its deadline with part of the statuses, kept with those of the cameras it
+    did not reach from the runs before, each while it is at most ``keep_for`` old (as a whole section is
+    kept after a failed run); not current, for the run failed and its success and alerts say so. And why
+    it failed."""
+    now = polled_at = time.monotonic()
+    if previous is not None and isinstance(previous.section, CamerasSection):
+        section = section.with_previous(previous.section, previous.succeeded_at, now - keep_for)
+        if len(section.statuses) == len(section.carried):
+            # A run that polled nothing has nothing newer than the section before it: its age goes on.
+            polled_at = previous.succeeded_at
+    why = (
+        f"stopped at its {config.deadline:g}s deadline with {len(section.statuses) - len(section.carried)} "
+        f"statuses polled and {len(section.unreached)} cameras not reached ({len(section.carried)} of them "
+        "kept from the runs before); those go first in the next run"
+    )
+    return KeptSection(section, polled_at, current=False), why
 
 
 def _unreachable(error: BaseException) -> bool:

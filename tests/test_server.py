@@ -155,7 +155,10 @@ async def test_runs_never_overlap_and_are_bounded_by_their_deadline(
     assert most["object_counting"] == 1
     run = exporter.runtimes[0].runs["cameras"]
     assert not run.success
-    assert 1.0 <= run.duration_seconds < 2.0  # its deadline, and the cancelling of what was pending
+    # It stops itself 5% before its deadline (eocexporter.runtime.STOP_MARGIN_SHARE) and keeps what it got,
+    # nothing here; the runtime's own limit, the deadline and the cancelling of what was pending, is later.
+    assert 0.95 <= run.duration_seconds < 2.0
+    assert "stopped at its 1s deadline with 0 statuses polled" in (run.error or "")
     assert exporter.runtimes[0].runs["object_counting"].success
     assert "visitors" not in exporter.runtimes[0].runs
 

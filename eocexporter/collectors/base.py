@@ -49,6 +49,9 @@ class CollectContext(Generic[ConfigT]):
     # time.monotonic() when the run began: documents shared between runs (client.shared) fetched since
     # then are this run's too
     started: float = field(default_factory=time.monotonic)
+    # time.monotonic() by which a collector that can keep part of its work stops and returns it (the
+    # cameras collector); the runtime abandons the run at its deadline, a little later. None: no limit.
+    stop_by: float | None = None
 
 
 class Collector(Protocol[ConfigT_contra, SectionT_co]):
@@ -97,25 +100,44 @@ async def per_camera(
     than behind thousands. The pool stops at the first failure (``fetch`` returns None for a camera that
     is simply gone): the server's section is incomplete anyway, and the runtime keeps the previous one.
     """
+    results, _ = await per_camera_until(client, cameras, fetch, None)
+    return results
+
+
+async def per_camera_until(
+    client: EocortexClient,
+    cameras: list[Camera],
+    fetch: Callable[[Camera], Awaitable[T | None]],
+    until: float | None,
+) -> tuple[list[T], frozenset[str]]:
+    """:func:`per_camera`, stopped at ``until`` (``time.monotonic()``; None: never): the results so far,
+    and the ids of the cameras whose ``fetch`` had not finished (the requests in flight are abandoned)."""
     results: list[T] = []
-    pending = iter(cameras)
+    finished: set[int] = set()  # indexes in ``cameras``
+    pending = iter(enumerate(cameras))
 
     async def worker() -> None:
-        for camera in pending:  # a shared iterator: each camera is taken by exactly one worker
+        for index, camera in pending:  # a shared iterator: each camera is taken by exactly one worker
             result = await fetch(camera)
+            finished.add(index)
             if result is not None:
                 results.append(result)
 
     workers = [asyncio.create_task(worker()) for _ in range(min(client.target.max_concurrency, len(cameras)))]
     if not workers:
-        return results
+        return results, frozenset()
+    timeout = None if until is None else max(0.0, until - time.monotonic())
     try:
         # The first failure, or the caller's cancellation, ends the pool. Not a TaskGroup or gather: they
         # cancel their tasks once and wait for them, and a cancellation can be lost (eocexporter.cancelling).
-        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        done, _ = await asyncio.wait(workers, timeout=timeout, return_when=asyncio.FIRST_EXCEPTION)
     finally:
         await cancel_until_done(workers)
     for task in workers:
         if task in done and not task.cancelled() and task.exception() is not None:
             raise task.exception() from None  # type: ignore[misc]
-    return results
+    if len(finished) == len(cameras):
+        return results, frozenset()
+    return results, frozenset(
+        camera.camera_id for index, camera in enumerate(cameras) if index not in finished
+    )

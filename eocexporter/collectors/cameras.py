@@ -8,7 +8,7 @@ from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiNotFound, ApiShapeError
 from eocexporter.client.payloads import parse_status
 from eocexporter.client.reading import read_body
-from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera
+from eocexporter.collectors.base import CollectContext, ServerTarget, list_cameras, per_camera_until
 from eocexporter.model import Camera, CamerasSection, CameraStatus
 from eocexporter.options import CollectorConfig, Duration
 
@@ -20,14 +20,30 @@ class CamerasConfig(CollectorConfig):
 
 
 class CamerasCollector:
+    """A run that its deadline stops keeps the statuses it got (the runtime completes the section with the
+    previous run's, :meth:`CamerasSection.with_previous`), and the next run on that server polls the
+    cameras it did not reach first, so that an exporter short of time still goes round every camera."""
+
+    def __init__(self) -> None:
+        # (target, server id) -> the cameras the server's last run did not reach
+        self._unreached: dict[tuple[str, str], frozenset[str]] = {}
+
     async def collect(self, ctx: CollectContext[CamerasConfig], target: ServerTarget) -> CamerasSection:
         cameras = await list_cameras(ctx.client, target)
         include_disabled = ctx.config.status_of_disabled
         polled = [camera for camera in cameras if include_disabled or not camera.disabled]
-        statuses = await per_camera(ctx.client, polled, lambda camera: self._status(ctx, target, camera))
+        key = (ctx.client.target.name, target.server.server_id)
+        first = self._unreached.get(key, frozenset())
+        if first:
+            polled.sort(key=lambda camera: camera.camera_id not in first)  # stable: listing order otherwise
+        statuses, unreached = await per_camera_until(
+            ctx.client, polled, lambda camera: self._status(ctx, target, camera), ctx.stop_by
+        )
+        self._unreached[key] = unreached
         return CamerasSection(
             cameras=tuple(sorted(cameras, key=lambda camera: camera.camera_id)),
             statuses=tuple(sorted(statuses, key=lambda status: status.camera_id)),
+            unreached=unreached,
         )
 
     async def _status(
