@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
+import bare_loop
 
 SAMPLE_EVERY = 0.05  # seconds: a 1,000-camera cycle beside wrk takes ~0.3 s
 
@@ -88,31 +89,21 @@ async def bare_cycle_ratio(
     """A bare aiohttp loop's cycle of the same status requests beside wrk (``wrk(seconds)``, started
     first), measured the same way: (its duration, wrk's answers during it over its requests). What an
     aiohttp client doing nothing with its answers gets under the same load."""
-    paths = [f"http://127.0.0.1:{sim_port}/api/channels/{camera}/status" for camera in camera_ids]
-    headers = {"Authorization": "Basic cm9vdDo=", "Accept": "application/json"}
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
-
-        async def cycle(count: int) -> None:
-            pending = iter(range(count))
-
-            async def worker() -> None:
-                for index in pending:  # shared: each request is made by exactly one worker
-                    async with http.get(paths[index % len(paths)]) as response:
-                        await response.read()
-
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-
-        await cycle(concurrency * 10)  # connections up
+    async with bare_loop.status_requests(sim_port, camera_ids, concurrency) as make:
         # Long enough for the cycle at a third of the simulator's speed alone, after wrk's first 2 s.
-        wrk_run = asyncio.create_task(wrk(4.0 + len(paths) / 1000))
+        wrk_run = asyncio.create_task(wrk(4.0 + len(camera_ids) / 1000))
         try:
             await asyncio.sleep(2.0)  # wrk's connections up and busy
-            before = await answered_so_far(http, sim_port)
+            before = await answered_at(sim_port)
             started = time.monotonic()
-            await cycle(len(paths))
+            await make(len(camera_ids))
             duration = time.monotonic() - started
-            answered = await answered_so_far(http, sim_port) - before
+            answered = await answered_at(sim_port) - before
         finally:
             await wrk_run
-    return duration, max(0, answered - len(paths)) / len(paths)
+    return duration, max(0, answered - len(camera_ids)) / len(camera_ids)
+
+
+async def answered_at(sim_port: int) -> int:
+    async with aiohttp.ClientSession() as http:
+        return await answered_so_far(http, sim_port)

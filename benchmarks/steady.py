@@ -26,10 +26,11 @@ Phases, each bounded in time:
    client): what the exporter itself takes to serve.
 4. **wrk beside the exporter**: wrk sends the cycle's status requests (every enabled camera's
    ``api/channels/{id}/status``, round robin) to the same simulator at the exporter's concurrency per
-   server while the exporter keeps collecting; the camera cycles that ran meanwhile are compared with
-   wrk's time for as many requests under the same load.
+   server while the exporter keeps collecting; each camera cycle that ran meanwhile is compared with
+   wrk's time for as many requests at the rate wrk had during that cycle (beside_wrk.py), and, as the
+   first version did, at its rate over its whole run.
 5. **peak RSS** (VmHWM) at the end; then, with the exporter stopped, a bare aiohttp loop's CPU per status
-   request;
+   request, and its one cycle of the same requests beside wrk, measured as in 4;
 6. with wrk, **the floor of a plain scrape of that size**: the last plain exposition served by a minimal
    aiohttp server (static_server.py, the exporter's slices, nothing else running) to the same wrk scrapers.
 
@@ -51,6 +52,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import bare_loop
 import beside_wrk
 import processes
 
@@ -393,24 +395,9 @@ async def run_wrk(port: int, script: Path, concurrency: int, seconds: int) -> fl
 async def aiohttp_floor(port: int, camera_ids: list[str], concurrency: int, requests: int = 5000) -> float:
     """CPU seconds per request of a bare aiohttp loop (this process) for the same status requests at the
     same concurrency: what any aiohttp client pays before it does anything with an answer."""
-    paths = [f"http://127.0.0.1:{port}/api/channels/{camera}/status" for camera in camera_ids]
-    headers = {"Authorization": "Basic cm9vdDo=", "Accept": "application/json"}
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, headers=headers) as http:
-
-        async def pool(count: int) -> None:
-            pending = iter(range(count))
-
-            async def worker() -> None:
-                for index in pending:  # shared: each request is made by exactly one worker
-                    async with http.get(paths[index % len(paths)]) as response:
-                        await response.read()
-
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-
-        await pool(concurrency * 10)  # connections up
+    async with bare_loop.status_requests(port, camera_ids, concurrency) as make:
         started = time.process_time()
-        await pool(requests)
+        await make(requests)
         return (time.process_time() - started) / requests
 
 

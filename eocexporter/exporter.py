@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 # At most one render per this many seconds (or half the shortest collector interval, if shorter).
 MAX_RENDER_PAUSE_SECONDS = 2.0
+# A run stopped by its deadline that ended after this share of its interval lets the next tick pass.
+OUT_OF_TIME_SHARE = 0.9
 
 
 def exporter_snapshot(
@@ -404,6 +406,12 @@ class Exporter:
             # Next tick of this loop's own period after now: an overrun skips ticks instead of piling up.
             elapsed = time.monotonic() - phase
             ticks = max(1, math.ceil(elapsed / interval))
+            if name in runtime.out_of_time and elapsed > OUT_OF_TIME_SHARE * interval:
+                # So does a run its deadline stopped just before the next tick (a camera run keeping what
+                # it got), as the same run abandoned a moment later would: runs that took their whole
+                # interval every time would leave the other collectors no slot, the earlier due going
+                # first where requests wait (eocexporter.client.politeness).
+                ticks = max(ticks, 2)
             await asyncio.sleep(phase + ticks * interval - time.monotonic())
             phase += ticks * interval
 

@@ -23,7 +23,7 @@ from eocexporter.cancelling import cancel_until_done
 from eocexporter.client import endpoints
 from eocexporter.client.errors import ApiAuthError, ApiError, ApiForbidden, ApiParseError, ApiUnavailable
 from eocexporter.client.http import EocortexClient
-from eocexporter.client.politeness import requests_every
+from eocexporter.client.politeness import requests_due
 from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.collectors.reports import ReportReader
 from eocexporter.config import Settings
@@ -73,6 +73,9 @@ class TargetRuntime:
         self.urls: dict[str, str | None] = {}
         self.up = False
         self.runs: dict[str, CollectorRun] = {}
+        # Collectors whose last run was stopped a little before its deadline on some server, keeping what it
+        # got (a camera run): the scheduler may let their next tick pass (eocexporter.exporter).
+        self.out_of_time: set[str] = set()
         # section type -> server_id -> the latest complete section (see the module's docstring)
         self.sections: dict[type, dict[str, KeptSection]] = {}
         self.reports = ReportReader(self.client, VISITORS.options(settings.collectors), self.warn_once)
@@ -90,7 +93,7 @@ class TargetRuntime:
         config = self.settings.collectors.discovery
         started = time.monotonic()
         try:
-            with requests_every(config.interval):
+            with requests_due(started + config.deadline):
                 async with asyncio.timeout(config.deadline):
                     topology = await discover(self.client, self.topology, self.warn_once)
         except (ApiError, TimeoutError) as exc:
@@ -156,8 +159,8 @@ class TargetRuntime:
             stop_by=started + config.deadline - min(STOP_MARGIN, STOP_MARGIN_SHARE * config.deadline),
         )
         durations: dict[str, float] = {}  # server_id -> seconds its collection took, for the debug log
-        # The run's requests wait for a server's slots by its interval (eocexporter.client.politeness).
-        with requests_every(config.interval):
+        # The run's requests wait for a server's slots by when it is due (eocexporter.client.politeness).
+        with requests_due(started + config.deadline):
             tasks = {
                 server.server_id: asyncio.create_task(self._collect_on(job, ctx, server, durations))
                 for server in self.polled_servers()
@@ -174,6 +177,7 @@ class TargetRuntime:
         kept = self.sections.setdefault(job.entry.section, {})
         keep_for = self.settings.stale_after_intervals * config.interval
         failures = []
+        self.out_of_time.discard(name)
         for server_id, task in tasks.items():
             if task in done and task.exception() is None:
                 section = task.result()
@@ -182,6 +186,7 @@ class TargetRuntime:
                 if isinstance(section, CamerasSection) and section.unreached:
                     kept[server_id], why = _cut_short(section, kept.get(server_id), keep_for, config)
                     failures.append(f"server {server_id}: {why}")
+                    self.out_of_time.add(name)
                     continue
                 kept[server_id] = KeptSection(section, time.monotonic())
                 continue

@@ -8,31 +8,23 @@ as a whole section would be, and the runs take turns over the cameras.
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from dataclasses import replace
 
+import pytest
 from conftest import make_settings
 from helpers import collect, series, value
 
 from eocexporter.model import Camera, CamerasSection, CameraStatus
 from eocexporter.options import CollectorConfig
-from eocexporter.runtime import KeptSection, _cut_short
+from eocexporter.registry import COLLECTORS
+from eocexporter.runtime import KeptSection, TargetRuntime, _cut_short
 
 STATUS = "api/channels/{id}/status"
 # Only discovery and the cameras collector: every run is the one under test.
-OTHERS_OFF = {
-    name: {"enabled": False}
-    for name in (
-        "object_counting",
-        "visitors",
-        "licenses",
-        "archiving",
-        "bindings",
-        "archive_depth",
-        "analytics_plugins",
-        "databases",
-        "archive_export",
-    )
-}
+OTHERS_OFF = {entry.name: {"enabled": False} for entry in COLLECTORS if entry.name != "cameras"}
 
 
 def statuses_by_server(exporter) -> dict[str, CamerasSection]:
@@ -142,3 +134,35 @@ def test_a_run_that_polled_nothing_does_not_make_the_section_before_it_younger()
     again, _ = _cut_short(cut, replace(kept), keep_for=45.0, config=CONFIG)
     assert isinstance(again.section, CamerasSection)
     assert set(again.section.carried.values()) == {previous.succeeded_at}
+
+
+async def test_a_run_stopped_by_its_deadline_lets_its_next_tick_pass(
+    small, exporter_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taking its whole interval every time, the camera cycle would leave the other collectors no slot
+    (the run due first goes first); as a run abandoned at its deadline, it lets its next tick pass."""
+    starts: list[float] = []
+    original = TargetRuntime.run_collector
+
+    async def observed(self, job):
+        if job.name == "cameras":
+            starts.append(time.monotonic())
+        return await original(self, job)
+
+    monkeypatch.setattr(TargetRuntime, "run_collector", observed)
+    small.faults.set_latency(0.3, endpoint=STATUS)  # 18 cameras one at a time: ~6 s for a 1 s interval
+    settings = make_settings(
+        small.main_url,
+        target={"max_concurrency": 1, "request_timeout": 0.9},
+        collectors={"discovery": {"interval": 1}, "cameras": {"interval": 1}, **OTHERS_OFF},
+    )
+    exporter = exporter_factory(settings)
+    exporter.start()
+    async with asyncio.timeout(20):
+        version = exporter.version
+        while len(starts) < 3:
+            version = await exporter.wait_for_version(version, 20)
+    await exporter.stop()
+    assert "stopped at its 1s deadline" in (exporter.runtimes[0].runs["cameras"].error or "")
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert all(gap >= 1.9 for gap in gaps), gaps  # every other tick of the 1 s period

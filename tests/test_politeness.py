@@ -16,10 +16,20 @@ from conftest import make_settings, sim_config
 from helpers import collect, parse_samples, value
 
 from eocexporter.client import endpoints
-from eocexporter.client.politeness import MIN_WINDOW, LatencyController, ServerGate, Slots
+from eocexporter.client.politeness import (
+    MIN_WINDOW,
+    REQUEST_DUE,
+    LatencyController,
+    ServerGate,
+    Slots,
+    requests_due,
+)
+from eocexporter.collectors.cameras import CamerasConfig
 from eocexporter.config import ConfigError, load_settings
 from eocexporter.exporter import _stable_fraction
+from eocexporter.model import CamerasSection
 from eocexporter.options import PolitenessConfig
+from eocexporter.registry import CAMERAS, CollectorJob
 from eocexporter.simulator import running_simulator
 
 STATUS = "api/channels/{id}/status"
@@ -337,35 +347,68 @@ def test_the_baseline_follows_a_server_that_got_slower_for_good() -> None:
     assert controller.limit == 8
 
 
-# ---- the shortest interval first ------------------------------------------------------------------------
+# ---- the run due first goes first -----------------------------------------------------------------------
 
 
-async def test_a_waiting_request_of_a_shorter_interval_goes_first() -> None:
+async def test_a_waiting_request_of_the_run_due_first_goes_first() -> None:
     slots = Slots(1)
     assert slots.try_acquire()
     served: list[str] = []
 
-    async def wait(name: str, priority: float) -> None:
-        await slots.acquire(priority)
+    async def wait(name: str) -> None:
+        await slots.acquire(REQUEST_DUE.get())  # as the client reads it: inherited from the run
         served.append(name)
 
     waiting = []
-    for name, priority in (
-        ("archive", 3600.0),
+    # Due times of runs started at 0 (archive depth hourly, cameras every 15 s, visitors every minute) and
+    # of a camera run started at 3,590 s, while the hourly scan is still waiting; a backfill is no run's.
+    for name, due in (
+        ("archive depth", 3600.0),
         ("backfill", math.inf),
         ("cameras", 15.0),
+        ("cameras at 3590 s", 3605.0),
         ("visitors", 60.0),
     ):
-        waiting.append(asyncio.create_task(wait(name, priority)))
+        with requests_due(due):
+            waiting.append(asyncio.create_task(wait(name)))
         await asyncio.sleep(0)  # queued in this order (a yield, not a wait for time)
-    waiting.append(asyncio.create_task(wait("cameras again", 15.0)))
+    with requests_due(15.0):
+        waiting.append(asyncio.create_task(wait("cameras again")))
     await asyncio.sleep(0)
     for _ in range(len(waiting)):
         slots.release()
         await asyncio.sleep(0)
     await asyncio.wait_for(asyncio.gather(*waiting), 1)
-    assert served == ["cameras", "cameras again", "visitors", "archive", "backfill"]
+    # The hourly scan is not starved by the camera runs that start near its own deadline.
+    assert served == [
+        "cameras",
+        "cameras again",
+        "visitors",
+        "archive depth",
+        "cameras at 3590 s",
+        "backfill",
+    ]
     assert slots.in_flight == 1
+
+
+async def test_a_run_s_requests_wait_as_due_at_its_deadline(small, exporter_factory) -> None:
+    exporter = exporter_factory(make_settings(small.main_url))
+    runtime = exporter.runtimes[0]
+    assert await runtime.run_discovery()
+    seen: list[tuple[float, float]] = []
+
+    class Recording:
+        async def collect(self, ctx: Any, target: Any) -> CamerasSection:
+            seen.append((REQUEST_DUE.get(), time.monotonic()))  # what its requests would wait with
+            return CamerasSection((), ())
+
+    for interval in (15.0, 600.0):
+        seen.clear()
+        assert await runtime.run_collector(
+            CollectorJob(CAMERAS, CamerasConfig(interval=interval), Recording())
+        )
+        assert seen and all(interval - 1 < due - at <= interval for due, at in seen), seen
+    assert REQUEST_DUE.get() == math.inf  # outside a run: behind every run's requests
 
 
 async def test_the_camera_cycle_is_not_held_up_by_an_archive_scan(clock, exporter_factory) -> None:

@@ -20,7 +20,7 @@ import aiohttp
 
 from eocexporter.client.auth import credentials_for
 from eocexporter.client.errors import ApiError, ApiParseError, ApiUnavailable, http_error
-from eocexporter.client.politeness import REQUEST_INTERVAL, ServerGates, Slots
+from eocexporter.client.politeness import REQUEST_DUE, ServerGates, Slots
 from eocexporter.client.shared import SharedDocuments
 from eocexporter.client.stats import ApiStatsRecorder
 from eocexporter.client.support import EndpointSupport
@@ -153,7 +153,7 @@ class EocortexClient:
         # The server's own gate first, the target's slots second: a request waiting for its server
         # (eocexporter.client.politeness) must not hold a slot that another server's request could use.
         gate = self.gates.gate(base_url)
-        priority = REQUEST_INTERVAL.get()  # the interval of the collector run this request is for
+        priority = REQUEST_DUE.get()  # when the collector run this request is for is due
         ticket = await gate.enter(priority)
         outcome: str | None = None  # None: abandoned, which tells the gate nothing about the server
         started = time.perf_counter()

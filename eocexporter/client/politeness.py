@@ -6,11 +6,12 @@ server (every base URL) gets its own :class:`ServerGate`. A request takes, in th
 slot, then a rate token; only then does the client take the target-wide slot, so a request that waits for
 its own server never holds a slot another server's request could use.
 
-Where requests wait, the request of the collector with the shortest interval goes first
-(:data:`REQUEST_INTERVAL`): the camera cycle, due every 15 s, is not held up by an hourly scan of every
-camera's archive days that happens to run at the same time (nor, at a start, by every collector's first
-run at once). A long run waits for the gaps between the short ones instead; if there were none, it
-would reach its deadline and be counted failed, as a server too slow for its intervals is.
+Where requests wait, the request of the run due first goes first (:data:`REQUEST_DUE`: earliest deadline
+first): the camera cycle, due within 15 s, is not held up by an hourly scan of every camera's archive days
+that happens to run at the same time (nor, at a start, by every collector's first run at once); the scan
+takes the gaps between camera cycles. As its own deadline nears, its requests come before those of camera
+runs due after it. (Where the camera runs leave no gaps at all, a run stopped by its deadline lets its next
+tick pass: eocexporter.exporter.)
 
 The adaptive limit is additive-increase / multiplicative-decrease on latency, as TCP Vegas and Netflix's
 concurrency-limits do it: a server whose answers take much longer than usual is queueing our requests, and
@@ -40,20 +41,20 @@ MIN_WINDOW = 10
 # short enough that a server that became slower for good sets a new baseline (at 10,000 cameras every
 # 15 s, 50 windows of 10 are under a second of requests; at 20 cameras, a few minutes).
 BASELINE_WINDOWS = 50
-# The interval (seconds) of the collector whose run makes a request, set by the runtime around each run
-# (tasks inherit it): the waiting request with the smallest value gets the next slot. Requests made outside
-# a collector's run (the Parquet sink's report reads) wait behind every collector's.
-REQUEST_INTERVAL: ContextVar[float] = ContextVar("eocexporter_request_interval", default=math.inf)
+# When the collector run that makes a request is due (time.monotonic() of its deadline), set by the
+# runtime around each run (tasks inherit it): the waiting request with the smallest value gets the next
+# slot. Requests made outside a collector's run (the Parquet sink's report reads) wait behind every run's.
+REQUEST_DUE: ContextVar[float] = ContextVar("eocexporter_request_due", default=math.inf)
 
 
 @contextmanager
-def requests_every(seconds: float) -> Iterator[None]:
-    """Within it, requests (and the tasks created) wait as those of a collector run every ``seconds``."""
-    token = REQUEST_INTERVAL.set(seconds)
+def requests_due(at: float) -> Iterator[None]:
+    """Within it, requests (and the tasks created) wait as those of a run due at ``at`` (monotonic)."""
+    token = REQUEST_DUE.set(at)
     try:
         yield
     finally:
-        REQUEST_INTERVAL.reset(token)
+        REQUEST_DUE.reset(token)
 
 
 # Within this of a whole token counts as one: the loop may run a timer a hair before it is due.
@@ -104,7 +105,7 @@ class LatencyController:
 
 class Slots:
     """A semaphore whose size can change while requests wait; waiters are served by priority (the smaller
-    first: :data:`REQUEST_INTERVAL`), first come first served within one."""
+    first: the time their run is due, :data:`REQUEST_DUE`), first come first served within one."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
