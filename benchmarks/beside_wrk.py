@@ -89,21 +89,19 @@ async def bare_cycle_ratio(
     """A bare aiohttp loop's cycle of the same status requests beside wrk (``wrk(seconds)``, started
     first), measured the same way: (its duration, wrk's answers during it over its requests). What an
     aiohttp client doing nothing with its answers gets under the same load."""
-    async with bare_loop.status_requests(sim_port, camera_ids, concurrency) as make:
+    async with (
+        bare_loop.status_requests(sim_port, camera_ids, concurrency) as make,
+        aiohttp.ClientSession() as http,
+    ):
         # Long enough for the cycle at a third of the simulator's speed alone, after wrk's first 2 s.
         wrk_run = asyncio.create_task(wrk(4.0 + len(camera_ids) / 1000))
         try:
             await asyncio.sleep(2.0)  # wrk's connections up and busy
-            before = await answered_at(sim_port)
+            before = await answered_so_far(http, sim_port)
             started = time.monotonic()
             await make(len(camera_ids))
             duration = time.monotonic() - started
-            answered = await answered_at(sim_port) - before
+            answered = await answered_so_far(http, sim_port) - before
         finally:
             await wrk_run
     return duration, max(0, answered - len(camera_ids)) / len(camera_ids)
-
-
-async def answered_at(sim_port: int) -> int:
-    async with aiohttp.ClientSession() as http:
-        return await answered_so_far(http, sim_port)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, tzinfo
+from typing import Protocol, Self, runtime_checkable
 
 # Camera states the reference documents (L558-560). The API prints "OK" in the text and "Ok" in the
 # example; the client normalises both to "Ok". Any other value seen is kept as reported.
@@ -223,13 +224,36 @@ class LineReport:
 # ---- what each collector returns for one server ---------------------------------------------------
 
 
+@runtime_checkable
+class PartialSection(Protocol):
+    """A section that a run stopped by its deadline returns with the part of its work it did (the
+    cameras'), so that an exporter short of time still publishes what it got (eocexporter.runtime)."""
+
+    # What the run did not reach (camera ids); empty for a run that finished. The server's next run
+    # takes these first (CollectContext.unreached_before).
+    unreached: frozenset[str]
+
+    def with_previous(self, previous: Self, polled_at: float, oldest: float) -> Self:
+        """This cut-short section completed from ``previous`` (kept from the runs before, made at
+        ``polled_at``) with what it holds of the unreached part that is ``oldest`` or newer."""
+        ...
+
+    def polled_nothing(self) -> bool:
+        """Holds nothing of its own run: nothing newer than the section it was completed from."""
+        ...
+
+    def shortfall(self) -> str:
+        """What the run got and missed, for the reason of its failure."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class CamerasSection:
     cameras: tuple[Camera, ...]
     statuses: tuple[CameraStatus, ...]
     # A run stopped by its deadline: the polled cameras whose status it did not get, and of those, the ones
     # whose status an earlier run polled (:meth:`with_previous`): camera id -> time.monotonic() of that run.
-    # Empty for a run that finished.
+    # Empty for a run that finished. (A PartialSection.)
     unreached: frozenset[str] = frozenset()
     carried: Mapping[str, float] = field(default_factory=dict)
 
@@ -251,6 +275,15 @@ class CamerasSection:
             return self
         statuses.sort(key=lambda status: status.camera_id)
         return CamerasSection(self.cameras, tuple(statuses), self.unreached, carried)
+
+    def polled_nothing(self) -> bool:
+        return len(self.statuses) == len(self.carried)
+
+    def shortfall(self) -> str:
+        return (
+            f"{len(self.statuses) - len(self.carried)} statuses polled and {len(self.unreached)} cameras "
+            f"not reached ({len(self.carried)} of them kept from the runs before)"
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ section stays published for ``stale_after_intervals`` of the collector's interva
 ``eocortex_collector_success 0``), so a short blip neither makes series vanish nor resets alerts'
 ``for:`` clocks; after that the server's data is dropped rather than shown as if current.
 
-The exception is a camera run stopped by its deadline (:func:`_cut_short`): it keeps the statuses it got,
-with the previous ones of the cameras it did not reach, each while no older than a kept section may be.
+The exception is a run stopped by its deadline that returns what it got (a ``PartialSection``: the
+cameras'; :func:`_cut_short`): it is kept completed with the previous section's part it did not reach, each
+item while no older than a kept section may be.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from eocexporter.collectors.base import CollectContext, ServerTarget
 from eocexporter.collectors.reports import ReportReader
 from eocexporter.config import Settings
 from eocexporter.discovery import discover, server_urls
-from eocexporter.model import CamerasSection, Server, Topology
+from eocexporter.model import PartialSection, Server, Topology
 from eocexporter.ongoing import OngoingFailures
 from eocexporter.options import CollectorConfig, TargetConfig
 from eocexporter.registry import VISITORS, CollectorJob
@@ -150,6 +151,7 @@ class TargetRuntime:
             # Discovery has already reported why; repeating it per collector would bury the cause.
             self._fail(name, started, "main server not reached yet; no servers to poll", quiet=True)
             return False
+        kept = self.sections.setdefault(job.entry.section, {})
         ctx = CollectContext(
             client=self.client,
             config=config,
@@ -157,6 +159,11 @@ class TargetRuntime:
             warn_once=self.warn_once,
             started=started,
             stop_by=started + config.deadline - min(STOP_MARGIN, STOP_MARGIN_SHARE * config.deadline),
+            unreached_before={
+                server_id: previous.section.unreached
+                for server_id, previous in kept.items()
+                if isinstance(previous.section, PartialSection) and previous.section.unreached
+            },
         )
         durations: dict[str, float] = {}  # server_id -> seconds its collection took, for the debug log
         # The run's requests wait for a server's slots by when it is due (eocexporter.client.politeness).
@@ -174,7 +181,6 @@ class TargetRuntime:
             await cancel_until_done(tasks.values())
             raise
         await cancel_until_done(pending)
-        kept = self.sections.setdefault(job.entry.section, {})
         keep_for = self.settings.stale_after_intervals * config.interval
         failures = []
         self.out_of_time.discard(name)
@@ -183,7 +189,7 @@ class TargetRuntime:
                 section = task.result()
                 self.server_answered[server_id] = True
                 self._log_collected(name, server_id, section, durations.get(server_id))
-                if isinstance(section, CamerasSection) and section.unreached:
+                if isinstance(section, PartialSection) and section.unreached:
                     kept[server_id], why = _cut_short(section, kept.get(server_id), keep_for, config)
                     failures.append(f"server {server_id}: {why}")
                     self.out_of_time.add(name)
@@ -379,22 +385,20 @@ def section_counts(section: object) -> str:
 
 
 def _cut_short(
-    section: CamerasSection, previous: KeptSection | None, keep_for: float, config: CollectorConfig
+    section: PartialSection, previous: KeptSection | None, keep_for: float, config: CollectorConfig
 ) -> tuple[KeptSection, str]:
-    """A camera run stopped by its deadline with part of the statuses, kept with those of the cameras it
-    did not reach from the runs before, each while it is at most ``keep_for`` old (as a whole section is
-    kept after a failed run); not current, for the run failed and its success and alerts say so. And why
-    it failed."""
+    """A run stopped by its deadline with part of its work, kept with the part it did not reach from the
+    runs before, each item while it is at most ``keep_for`` old (as a whole section is kept after a failed
+    run); not current, for the run failed and its success and alerts say so. And why it failed."""
     now = polled_at = time.monotonic()
-    if previous is not None and isinstance(previous.section, CamerasSection):
+    if previous is not None and isinstance(previous.section, type(section)):
         section = section.with_previous(previous.section, previous.succeeded_at, now - keep_for)
-        if len(section.statuses) == len(section.carried):
+        if section.polled_nothing():
             # A run that polled nothing has nothing newer than the section before it: its age goes on.
             polled_at = previous.succeeded_at
     why = (
-        f"stopped at its {config.deadline:g}s deadline with {len(section.statuses) - len(section.carried)} "
-        f"statuses polled and {len(section.unreached)} cameras not reached ({len(section.carried)} of them "
-        "kept from the runs before); those go first in the next run"
+        f"stopped at its {config.deadline:g}s deadline with {section.shortfall()}; those go first in the "
+        "next run"
     )
     return KeptSection(section, polled_at, current=False), why
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -52,6 +52,9 @@ class CollectContext(Generic[ConfigT]):
     # time.monotonic() by which a collector that can keep part of its work stops and returns it (the
     # cameras collector); the runtime abandons the run at its deadline, a little later. None: no limit.
     stop_by: float | None = None
+    # Server id -> what that server's last run, stopped by its deadline, did not reach (model.PartialSection):
+    # this run takes them first, so that an exporter short of time still goes round every camera.
+    unreached_before: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Collector(Protocol[ConfigT_contra, SectionT_co]):

@@ -22,24 +22,19 @@ class CamerasConfig(CollectorConfig):
 class CamerasCollector:
     """A run that its deadline stops keeps the statuses it got (the runtime completes the section with the
     previous run's, :meth:`CamerasSection.with_previous`), and the next run on that server polls the
-    cameras it did not reach first, so that an exporter short of time still goes round every camera."""
-
-    def __init__(self) -> None:
-        # (target, server id) -> the cameras the server's last run did not reach
-        self._unreached: dict[tuple[str, str], frozenset[str]] = {}
+    cameras it did not reach first (``ctx.unreached_before``), so that an exporter short of time still goes
+    round every camera."""
 
     async def collect(self, ctx: CollectContext[CamerasConfig], target: ServerTarget) -> CamerasSection:
         cameras = await list_cameras(ctx.client, target)
         include_disabled = ctx.config.status_of_disabled
         polled = [camera for camera in cameras if include_disabled or not camera.disabled]
-        key = (ctx.client.target.name, target.server.server_id)
-        first = self._unreached.get(key, frozenset())
+        first = ctx.unreached_before.get(target.server.server_id, frozenset())
         if first:
             polled.sort(key=lambda camera: camera.camera_id not in first)  # stable: listing order otherwise
         statuses, unreached = await per_camera_until(
             ctx.client, polled, lambda camera: self._status(ctx, target, camera), ctx.stop_by
         )
-        self._unreached[key] = unreached
         return CamerasSection(
             cameras=tuple(sorted(cameras, key=lambda camera: camera.camera_id)),
             statuses=tuple(sorted(statuses, key=lambda status: status.camera_id)),
