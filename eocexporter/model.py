@@ -242,6 +242,11 @@ class PartialSection(Protocol):
         """Holds nothing of its own run: nothing newer than the section it was completed from."""
         ...
 
+    def polled_part(self) -> Self:
+        """Only what its own run got, without what :meth:`with_previous` carried over: a snapshot of the
+        run's moment (the Parquet sink's) must not repeat older values as if they were of that moment."""
+        ...
+
     def shortfall(self) -> str:
         """What the run got and missed, for the reason of its failure."""
         ...
@@ -278,6 +283,12 @@ class CamerasSection:
 
     def polled_nothing(self) -> bool:
         return len(self.statuses) == len(self.carried)
+
+    def polled_part(self) -> CamerasSection:
+        if not self.carried:
+            return self
+        polled = tuple(status for status in self.statuses if status.camera_id not in self.carried)
+        return CamerasSection(self.cameras, polled, self.unreached)
 
     def shortfall(self) -> str:
         return (

@@ -55,6 +55,8 @@ class KeptSection:
     section: object  # of the collector's section type; Sections.of() gives it back typed
     succeeded_at: float  # time.monotonic()
     current: bool = True  # from the latest run; False while kept after a failed one
+    # From the latest run, which its deadline stopped: a PartialSection, current in the part it polled.
+    partial: bool = False
 
 
 class TargetRuntime:
@@ -213,7 +215,7 @@ class TargetRuntime:
             if previous is not None and time.monotonic() - previous.succeeded_at > keep_for:
                 del kept[server_id]
             elif previous is not None:
-                kept[server_id] = replace(previous, current=False)
+                kept[server_id] = replace(previous, current=False, partial=False)
         self._log_run(name, started, len(tasks) - len(failures), len(failures))
         if failures:
             self._fail(name, started, "; ".join(failures))
@@ -341,6 +343,12 @@ class TargetRuntime:
                 for server_id, kept in by_server.items()
                 if not kept.current
             ),
+            partial=frozenset(
+                (kind, server_id)
+                for kind, by_server in self.sections.items()
+                for server_id, kept in by_server.items()
+                if kept.partial
+            ),
         )
         return TargetSnapshot(
             target=self.target.name,
@@ -400,7 +408,7 @@ def _cut_short(
         f"stopped at its {config.deadline:g}s deadline with {section.shortfall()}; those go first in the "
         "next run"
     )
-    return KeptSection(section, polled_at, current=False), why
+    return KeptSection(section, polled_at, current=False, partial=not section.polled_nothing()), why
 
 
 def _unreachable(error: BaseException) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from eocexporter.model import Topology
+from eocexporter.model import PartialSection, Topology
 
 S = TypeVar("S")
 
@@ -91,6 +91,9 @@ class Sections:
 
     by_type: Mapping[type, Mapping[str, object]] = field(default_factory=dict)
     stale: frozenset[tuple[type, str]] = frozenset()  # (section type, server id) kept after a failed run
+    # Of the stale ones, those from a latest run stopped by its deadline (model.PartialSection): current
+    # in the part that run polled.
+    partial: frozenset[tuple[type, str]] = frozenset()
 
     def __post_init__(self) -> None:
         # One order for every consumer: the sections of the latest runs first, by server id, then those
@@ -112,6 +115,17 @@ class Sections:
             server_id: section
             for server_id, section in self.of(kind).items()
             if (kind, server_id) not in self.stale
+        }
+
+    def latest_of(self, kind: type[S]) -> Mapping[str, S]:
+        """What the latest run of each server returned: the current sections, and of a run stopped by its
+        deadline the part it polled itself (:meth:`PartialSection.polled_part`)."""
+        return {
+            server_id: cast("S", cast("PartialSection", section).polled_part())
+            if (kind, server_id) in self.partial
+            else section
+            for server_id, section in self.of(kind).items()
+            if (kind, server_id) not in self.stale or (kind, server_id) in self.partial
         }
 
 

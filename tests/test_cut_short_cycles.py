@@ -12,7 +12,9 @@ import asyncio
 import itertools
 import time
 from dataclasses import replace
+from datetime import timedelta
 
+import pandas as pd
 import pytest
 from conftest import make_settings
 from helpers import collect, series, value
@@ -166,3 +168,43 @@ async def test_a_run_stopped_by_its_deadline_lets_its_next_tick_pass(
     assert "stopped at its 1s deadline" in (exporter.runtimes[0].runs["cameras"].error or "")
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert all(gap >= 1.9 for gap in gaps), gaps  # every other tick of the 1 s period
+
+
+async def test_a_run_stopped_by_its_deadline_writes_the_statuses_it_got_to_parquet(
+    small, clock, exporter_factory, tmp_path
+) -> None:
+    # The camera_status snapshot of a slot whose camera run was cut short holds that run's statuses; a
+    # camera it did not reach has a row with no status, not the status of a run before.
+    small.faults.set_latency(0.15, endpoint=STATUS)
+    others = ("object_counts", "visitor_reports", "license_usage", "archive_depth")
+    settings = make_settings(
+        small.main_url,
+        target={"max_concurrency": 1},
+        collectors={"cameras": {"interval": 2}, **OTHERS_OFF},
+        parquet={
+            "root": str(tmp_path),
+            "datasets": {
+                "camera_status": {"interval": "5m"},
+                **{name: {"enabled": False} for name in others},
+            },
+        },
+    )
+    exporter = exporter_factory(settings)
+    runs = []
+    for _ in range(2):
+        ok, _ = await collect(exporter)
+        assert not ok
+        runs.append(statuses_by_server(exporter))
+        await exporter.write_parquet_once()
+        clock.set(clock.now() + timedelta(minutes=5))  # the next snapshot slot
+
+    frame = pd.read_parquet(tmp_path / "camera_status")
+    assert frame["ts"].nunique() == 2
+    for sections, (_, rows) in zip(runs, sorted(frame.groupby("ts")), strict=True):
+        with_status = set(rows.loc[rows["status"].notna(), "camera_id"])
+        polled = set().union(*(fresh(section) for section in sections.values()))
+        assert with_status == polled
+        listed = {camera.camera_id for section in sections.values() for camera in section.cameras}
+        assert set(rows["camera_id"]) == listed
+    # The second run carried the first's statuses of the cameras it did not reach; they are not its own.
+    assert any(section.carried for section in runs[1].values())

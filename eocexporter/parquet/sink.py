@@ -275,8 +275,9 @@ class ParquetSink:
         name, zone = target.target, target.timezone
         snapshots: tuple[tuple[str, Mapping[str, object], Callable[..., pa.Table]], ...] = (
             # Only what the latest runs returned: a snapshot of data kept after a failed run would repeat
-            # old values as if current (and a camera its reserve server serves now, twice).
-            (CAMERA_STATUS, target.sections.current_of(CamerasSection), tables.camera_status),
+            # old values as if current (and a camera its reserve server serves now, twice). Of a camera
+            # run stopped by its deadline, the statuses it got; the cameras it did not reach have none.
+            (CAMERA_STATUS, target.sections.latest_of(CamerasSection), tables.camera_status),
             (LICENSE_USAGE, target.sections.current_of(LicenseSection), tables.license_usage),
             (ARCHIVE_DEPTH, target.sections.current_of(ArchiveDepthSection), _archive_depth_of(target)),
         )
