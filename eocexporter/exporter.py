@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from eocexporter import __version__
 from eocexporter.cancelling import cancel_until_done
-from eocexporter.client.errors import ApiError
+from eocexporter.client.errors import ApiError, ApiUnavailable
 from eocexporter.collectors.base import ServerTarget
 from eocexporter.collectors.reports import ReportReader, UnaskableInterval
 from eocexporter.config import ConfigError, Settings
@@ -102,7 +102,8 @@ class RuntimeReportSource:
                 raise ReportUnavailable(f"server {server_id} of target {target} is not polled (any more)")
             return await read(runtime.reports, server)
         except ApiError as exc:
-            raise ReportUnavailable(str(exc)) from None
+            unanswered = isinstance(exc, ApiUnavailable) and not exc.answered
+            raise ReportUnavailable(str(exc), unanswered=unanswered) from None
         except UnaskableInterval as exc:
             raise IntervalUnanswerable(str(exc)) from None
 

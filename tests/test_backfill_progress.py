@@ -18,7 +18,14 @@ from test_cli import free_port, run_cli
 from test_parquet import DAY_START
 
 from eocexporter.backfill import backfill
-from eocexporter.parquet.backfill import FAILED, UNIT_EXPLAINED, Progress, error_kind
+from eocexporter.parquet.backfill import (
+    FAILED,
+    GIVE_UP_AFTER,
+    GIVEN_UP,
+    UNIT_EXPLAINED,
+    Progress,
+    error_kind,
+)
 
 OBJECT_REPORT = "api/objects_counting/report"
 VISITOR_REPORT = "api/unique_visitor/report"
@@ -139,12 +146,22 @@ async def test_each_failure_names_its_server_and_the_summary_groups_them_by_kind
     assert (result.written, result.skipped, result.unanswerable, result.failed) == (0, 0, 0, INTERVALS)
     text = stream.getvalue()
     failures = [line for line in text.splitlines() if line.startswith(f"backfill: {FAILED}: ")]
-    assert len(failures) == INTERVALS
+    # The down server is asked about GIVE_UP_AFTER intervals of each dataset, then given up on: one line
+    # says so, and its later intervals fail without a line (and without a request) each.
+    per_dataset = INTERVALS // 4
+    not_asked = 2 * (per_dataset - GIVE_UP_AFTER)
+    assert len(failures) == INTERVALS - not_asked
     # target, server (id, name, address), dataset, interval, reason
     down = f"target eoc, server {other.id} ('{other.name}', {sim.url(other.id)}), "
     up = f"target eoc, server {main.id} ('{main.name}', {sim.url(main.id)}), "
     interval = r"\d{8}T\d{4}Z-\d{8}T\d{4}Z"
-    assert sum(line.startswith(f"backfill: {FAILED}: {down}") for line in failures) == INTERVALS // 2
+    assert sum(line.startswith(f"backfill: {FAILED}: {down}") for line in failures) == 2 * GIVE_UP_AFTER
+    given_up = [line for line in text.splitlines() if line.startswith("backfill: giving up on ")]
+    assert sorted(given_up) == sorted(
+        f"backfill: giving up on {down[:-2]}: no answer to {GIVE_UP_AFTER} {dataset} intervals in a row; its "
+        f"{per_dataset - GIVE_UP_AFTER} later ones are not asked (run backfill again once it answers)"
+        for dataset in ("object_counts", "visitor_reports")
+    )
     assert all(
         re.fullmatch(
             rf"(object_counts|visitor_reports) {interval}: \S+: cannot connect .+", line.split(down)[1]
@@ -160,29 +177,68 @@ async def test_each_failure_names_its_server_and_the_summary_groups_them_by_kind
         for line in failures
         if up in line
     )
-    # Kinds: the up server's two (the byte counts of the broken bodies differ, the kind does not) and the
-    # down server's, one per endpoint it could not reach; each 8 intervals.
+    # Kinds: the up server's two (the byte counts of the broken bodies differ, the kind does not), each 8
+    # intervals: a server that answers, if with an error, is asked about every interval; the down server's,
+    # one per endpoint it could not reach, GIVE_UP_AFTER each; and those not asked.
     kinds = {kind: problem.count for (outcome, kind), problem in result.problems.items() if outcome == FAILED}
-    assert sum(kinds.values()) == INTERVALS and set(kinds.values()) == {8}
-    assert f"{OBJECT_REPORT}: HTTP 500 (Simulated failure) after N attempts" in kinds
-    assert f"{VISITOR_REPORT}: response is not valid JSON (N bytes)" in kinds
+    assert sum(kinds.values()) == INTERVALS
+    assert kinds[f"{OBJECT_REPORT}: HTTP 500 (Simulated failure) after N attempts"] == per_dataset
+    assert kinds[f"{VISITOR_REPORT}: response is not valid JSON (N bytes)"] == per_dataset
+    assert kinds.pop(GIVEN_UP) == not_asked
     assert len({line.rsplit("(", 1)[1] for line in failures if "not valid JSON" in line}) > 1
-    assert sum("cannot connect" in kind for kind in kinds) == len(kinds) - 2
+    assert [count for kind, count in kinds.items() if "cannot connect" in kind] == [GIVE_UP_AFTER] * 2
     summary = result.summary()
     assert summary[0] == (
         f"backfill: 0 written, 0 already present, 0 the API cannot be asked about, {INTERVALS} failed "
         f"(intervals: {UNIT_EXPLAINED})"
     )
     assert summary[1:] == [
-        f"backfill: {FAILED} 8 times, the first: {problem.first}" for problem in result.problems.values()
+        f"backfill: {FAILED} {problem.count} times, the first: {problem.first}"
+        for problem in result.problems.values()
     ]
     # The first of each kind is the first failure line of that kind, in full.
     for (_, kind), problem in result.problems.items():
+        if kind == GIVEN_UP:
+            assert problem.first.startswith(down) and problem.first.endswith(f": {GIVEN_UP}")
+            continue
         first = next(line for line in failures if error_kind(line.split(": ", 3)[3]) == kind)
         assert first == f"backfill: {FAILED}: {problem.first}"
     md5 = hashlib.md5(MONITOR.password.encode()).hexdigest()
     everything = text + "\n".join(summary)
     assert MONITOR.password not in everything and md5 not in everything.lower()
+
+
+async def test_a_server_that_does_not_answer_is_given_up_on_and_a_second_run_fetches_the_rest(
+    sim, clock, tmp_path: Path
+) -> None:
+    # A day of intervals of a server that accepts connections and never answers would cost a timeout
+    # each (hours over a month at the default 10 s x 4 attempts); after GIVE_UP_AFTER in a row, the rest
+    # of its intervals of that dataset are failed without a request.
+    clock.set(DAY_START + timedelta(days=1))
+    other = next(server for server in sim.installation.servers if not server.is_main)
+    settings = make_settings(
+        sim.main_url,
+        target={"request_timeout": 0.2, "retries": 0},
+        parquet={"root": str(tmp_path), "grace": "1m"},
+    )
+    day = (DAY_START, DAY_START + timedelta(days=1))
+    per_server = 96 * 2  # both datasets
+    before = sim.faults.state()
+    await sim.faults.server_down(other.id, "hang")
+    try:
+        stream = io.StringIO()
+        first = await backfill(settings, *day, now=clock.now, progress_stream=stream)
+    finally:
+        await sim.faults.server_up(other.id)
+    assert (first.written, first.failed) == (per_server, per_server)
+    timed_out = [line for line in stream.getvalue().splitlines() if "timed out after 0.2s" in line]
+    assert len(timed_out) == 2 * GIVE_UP_AFTER
+    assert first.problems[(FAILED, GIVEN_UP)].count == per_server - 2 * GIVE_UP_AFTER
+    assert sum(line.startswith("backfill: giving up on ") for line in stream.getvalue().splitlines()) == 2
+    assert sim.faults.state() == before  # the server is up again
+
+    second = await backfill(settings, *day, now=clock.now, progress_stream=io.StringIO())
+    assert (second.written, second.skipped, second.failed) == (per_server, per_server, 0)
 
 
 def test_error_kinds_keep_the_status_and_drop_what_varies() -> None:

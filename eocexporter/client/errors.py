@@ -16,7 +16,12 @@ class ApiError(Exception):
 
 
 class ApiUnavailable(ApiError):
-    """No usable answer: connection refused or reset, timeout, or 5xx/409 after every retry."""
+    """No usable answer: connection refused or reset, timeout, or 5xx/409 after every retry. ``answered``
+    tells the last two apart: the server answered (a status), or gave no answer at all."""
+
+    def __init__(self, endpoint: str, message: str, *, answered: bool = False) -> None:
+        super().__init__(endpoint, message)
+        self.answered = answered
 
 
 class ApiHttpError(ApiError):

@@ -116,6 +116,7 @@ class EocortexClient:
                     raise ApiUnavailable(
                         endpoint,
                         f"{retryable.reason} after {attempt + 1} attempt{'s' if attempt else ''}",
+                        answered=retryable.answered,
                     ) from None
                 delay = min(self.target.backoff_max, self.target.backoff_initial * 2**attempt)
                 attempt += 1
@@ -194,7 +195,7 @@ class EocortexClient:
         finally:
             gate.leave(ticket, outcome, time.perf_counter() - started)
         if status in _RETRYABLE_STATUS:
-            raise _Retryable(f"HTTP {status}" + _detail_suffix(body, self._secrets))
+            raise _Retryable(f"HTTP {status}" + _detail_suffix(body, self._secrets), answered=True)
         if status >= 300:
             raise http_error(endpoint, status, _error_detail(body, self._secrets))
         return body
@@ -245,9 +246,10 @@ def decode_json(body: bytes) -> tuple[Any, int]:
 
 
 class _Retryable(Exception):
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, answered: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.answered = answered  # with a status (5xx, 409), not a timeout or a broken connection
 
 
 def _ssl_setting(target: TargetConfig) -> ssl.SSLContext | bool:

@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -45,6 +46,12 @@ PLAIN_EVERY_SECONDS = 30.0
 
 FAILED = "failed"
 UNANSWERABLE = "cannot be asked about"
+# A server that gave no answer at all (refused, reset, timed out, after every retry) to this many intervals
+# of a dataset in a row is asked about no more of them in this run: each would cost up to request_timeout
+# x (retries + 1) to learn the same, hours over a month of intervals. They count as failed, and a second
+# run, once the server answers, fetches them (what was written is skipped).
+GIVE_UP_AFTER = 3
+GIVEN_UP = f"not asked, the server having given no answer to {GIVE_UP_AFTER} intervals of this dataset in a row"
 
 
 class BackfillError(Exception):
@@ -268,7 +275,7 @@ async def backfill_reports(
         for server in target.topology.servers
     }
 
-    def where(planned: _Planned) -> str:
+    def where_server(planned: _Planned) -> str:
         key = (planned.target, planned.server_id)
         about = ", ".join(
             part
@@ -276,19 +283,34 @@ async def backfill_reports(
             if part
         )
         server = f"server {planned.server_id}" + (f" ({about})" if about else "")
-        return printable(f"target {planned.target}, {server}, {planned.dataset} {planned.interval.key()}")
+        return printable(f"target {planned.target}, {server}")
 
+    def where(planned: _Planned) -> str:
+        return f"{where_server(planned)}, {printable(planned.dataset)} {planned.interval.key()}"
+
+    # (target, server id, dataset) -> intervals in a row the server gave no answer to (GIVE_UP_AFTER)
+    unanswered: Counter[tuple[str, str, str]] = Counter()
+    left = Counter((planned.target, planned.server_id, planned.dataset) for planned in todo)
     progress = Progress(len(todo), progress_stream)
     with progress.showing():
         progress.line(_plan_line(len(todo), result.skipped, datasets, shapes, length))
         for planned in todo:
             interval, dataset = planned.interval, planned.dataset
+            key = (planned.target, planned.server_id, dataset)
+            left[key] -= 1
+            if unanswered[key] >= GIVE_UP_AFTER:
+                # Said once, when given up; the summary counts them.
+                result.failed += 1
+                result.record(FAILED, GIVEN_UP, f"{where(planned)}: {GIVEN_UP}")
+                progress.advance()
+                continue
             try:
                 table = await fetchers[dataset](planned.target, planned.server_id, interval)
                 if table.num_rows:
                     file_name = report_file_name(dataset, planned.target, planned.server_id, interval)
                     await asyncio.to_thread(store.write, dataset, interval.start.date(), file_name, table)
                 result.written += 1
+                unanswered[key] = 0
             except IntervalUnanswerable as exc:
                 result.unanswerable += 1
                 line = f"{where(planned)}: {printable(str(exc))}"
@@ -300,6 +322,13 @@ async def backfill_reports(
                 line = f"{where(planned)}: {printable(str(exc))}"
                 result.record(FAILED, error_kind(kind), line)
                 progress.line(f"backfill: {FAILED}: {line}")
+                unanswered[key] = unanswered[key] + 1 if getattr(exc, "unanswered", False) else 0
+                if unanswered[key] == GIVE_UP_AFTER and left[key]:
+                    progress.line(
+                        f"backfill: giving up on {where_server(planned)}: no answer to {GIVE_UP_AFTER} "
+                        f"{dataset} intervals in a row; its {left[key]} later ones are not asked (run "
+                        "backfill again once it answers)"
+                    )
             progress.advance()
     return result
 

@@ -16,7 +16,12 @@ from eocexporter.model import CameraVisitors, LineReport
 
 
 class ReportUnavailable(Exception):
-    """A report interval that could not be fetched now (to be retried); the message is one line."""
+    """A report interval that could not be fetched now (to be retried); the message is one line.
+    ``unanswered``: the server gave no answer at all (refused, reset, timed out), after every retry."""
+
+    def __init__(self, message: str, *, unanswered: bool = False) -> None:
+        super().__init__(message)
+        self.unanswered = unanswered
 
 
 class IntervalUnanswerable(Exception):
