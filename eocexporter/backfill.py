@@ -43,7 +43,7 @@ async def backfill(
     datasets: list[str] | None = None,
     targets: list[str] | None = None,
     now: Callable[[], datetime] = system_now,
-    progress_stream: TextIO = sys.stderr,
+    progress_stream: TextIO | None = sys.stderr,
 ) -> BackfillResult:
     config = settings.parquet
     if not config.enabled:

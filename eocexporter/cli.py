@@ -362,16 +362,37 @@ def _backfill(args: argparse.Namespace) -> int:
     # pyarrow only where Parquet is written
     from eocexporter.backfill import BackfillError, BackfillUsageError, backfill
 
+    # Under log_format json every line on stderr is a JSON object: progress, failures and the summary are
+    # log records then (eocexporter.parquet.backfill), not text between them.
+    as_records = settings.log_format == "json"
+
+    def say(line: str, level: int) -> None:
+        if as_records:
+            logging.getLogger("eocexporter.backfill").log(level, "%s", line)
+        else:
+            print(line, file=sys.stderr)
+
     try:
-        result = asyncio.run(backfill(settings, args.start, args.end, args.dataset, args.target))
+        result = asyncio.run(
+            backfill(
+                settings,
+                args.start,
+                args.end,
+                args.dataset,
+                args.target,
+                progress_stream=None if as_records else sys.stderr,
+            )
+        )
     except BackfillUsageError as exc:  # the request or the configuration: nothing was asked
-        print(f"eocexporter: backfill: {exc}", file=sys.stderr)
+        say(f"eocexporter: backfill: {exc}", logging.ERROR)
         return EXIT_CONFIG
     except BackfillError as exc:  # e.g. a target's discovery failed
-        print(f"eocexporter: backfill: {exc}", file=sys.stderr)
+        say(f"eocexporter: backfill: {exc}", logging.ERROR)
         return EXIT_RUNTIME
-    for line in result.summary():
-        print(line, file=sys.stderr)
+    first, *problems = result.summary()
+    say(first, logging.INFO if result.complete else logging.WARNING)
+    for line in problems:
+        say(line, logging.WARNING)
     return 0 if result.complete else EXIT_RUNTIME
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import re
 import signal
 import sys
@@ -300,6 +301,47 @@ async def test_exit_1_when_intervals_failed_then_0_once_a_second_run_fetched_the
     assert code == 0, stderr.decode()
     assert "backfill: 8 written, 8 already present, 0 the API cannot be asked about, 0 failed" in text
     assert "s3cret" not in text
+
+
+async def test_under_json_logs_every_line_is_a_record_and_failures_say_what_they_are_about(
+    sim, clock, tmp_path: Path
+) -> None:
+    # A backfill Job feeding a log pipeline: progress, failure lines and the summary are JSON records too.
+    real_now = datetime.now(UTC)
+    clock.set(real_now)
+    start = real_now.replace(minute=real_now.minute // 15 * 15, second=0, microsecond=0) - timedelta(hours=2)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"targets:\n- {{name: shop, url: '{sim.main_url}', username: {MONITOR.login}, "
+        f"password: '{MONITOR.password}', timezone: Europe/Moscow, retries: 0}}\n"
+        f"parquet: {{root: '{tmp_path / 'parquet'}'}}\n",
+        encoding="utf-8",
+    )
+    sim.faults.set_error_rate(OBJECT_REPORT, 1.0, 500)
+    code, _, stderr = await run_cli(
+        *("backfill", "--config", str(config), "--log-format", "json"),
+        *("--from", start.isoformat(), "--to", (start + timedelta(hours=1)).isoformat()),
+    )
+    lines = stderr.decode().splitlines()
+    assert code == 1, lines
+    records = [json.loads(line) for line in lines]  # every line, or this raises
+    messages = [record["message"] for record in records]
+    assert messages[0].startswith("backfill: 16 intervals to fetch, 0 already present")
+    assert any(PLAIN.fullmatch(message) and "16/16" in message for message in messages)
+    failed = [record for record in records if record["message"].startswith(f"backfill: {FAILED}: ")]
+    servers = {server.id for server in sim.installation.servers}
+    assert len(failed) == 8
+    assert all(
+        record["level"] == "warning"
+        and record["target"] == "shop"
+        and record["server_id"] in servers
+        and record["dataset"] == "object_counts"
+        for record in failed
+    )
+    summary = next(record for record in records if record["message"].startswith("backfill: 8 written"))
+    assert summary["level"] == "warning"  # not complete
+    assert records[-1]["message"].startswith(f"backfill: {FAILED} 8 times, the first: target shop, ")
+    assert MONITOR.password not in stderr.decode()
 
 
 async def test_a_target_that_cannot_be_reached_costs_the_others_nothing(sim, clock, tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ The unit of work, of the progress and of the summary is one report interval of o
 (of one target): a day of 15-minute intervals of both datasets on 2 servers is 96 x 2 x 2 = 384 of them.
 On a terminal the progress is a tqdm bar (count, rate, ETA); elsewhere (a log, CI, a pipe) it is a plain
 line per tenth of the work, or after :data:`PLAIN_EVERY_SECONDS` without one. Each interval that fails
-gets a line naming its target, server (id, name and address), dataset and interval, and the reason.
+gets a line naming its target, server (id, name and address), dataset and interval, and the reason. With
+no stream (``log_format: json``) the same lines are log records (eocexporter.logs), a failure's with its
+target, server and dataset as fields.
 
 The ``backfill`` command (:mod:`eocexporter.backfill`) runs discovery and hands this module its snapshot.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -39,6 +42,8 @@ from eocexporter.parquet.sources import IntervalUnanswerable, ReportSource, Repo
 from eocexporter.parquet.storage import ParquetStore, StoreError
 from eocexporter.snapshot import ExporterSnapshot
 
+log = logging.getLogger(__name__)
+
 UNIT = "intervals"
 UNIT_EXPLAINED = "one = one report interval of one dataset of one server"
 # Off a terminal: a progress line per tenth of the work, and one after this long without any.
@@ -51,7 +56,9 @@ UNANSWERABLE = "cannot be asked about"
 # x (retries + 1) to learn the same, hours over a month of intervals. They count as failed, and a second
 # run, once the server answers, fetches them (what was written is skipped).
 GIVE_UP_AFTER = 3
-GIVEN_UP = f"not asked, the server having given no answer to {GIVE_UP_AFTER} intervals of this dataset in a row"
+GIVEN_UP = (
+    f"not asked, the server having given no answer to {GIVE_UP_AFTER} intervals of this dataset in a row"
+)
 
 
 class BackfillError(Exception):
@@ -131,12 +138,13 @@ def printable(text: str) -> str:
 class Progress:
     """How far a backfill is, counted in :data:`UNIT` (see the module): a tqdm bar with count, rate and
     ETA on a terminal; elsewhere a plain line per tenth of the work or per ``every`` seconds without one,
-    each with count, share, rate and ETA. :meth:`line` writes a line that stays (above the bar)."""
+    each with count, share, rate and ETA. :meth:`line` writes a line that stays (above the bar). Without
+    a stream, every line is a log record (for ``log_format: json``), at info unless said otherwise."""
 
     def __init__(
         self,
         total: int,
-        stream: TextIO = sys.stderr,
+        stream: TextIO | None = sys.stderr,
         *,
         every: float = PLAIN_EVERY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -146,7 +154,7 @@ class Progress:
         self._started = self._last_line = clock()
         self._last_tenth = 0
         self._bar: tqdm | None = None
-        if total and _is_terminal(stream):
+        if total and stream is not None and _is_terminal(stream):
             self._bar = tqdm(
                 total=total,
                 file=stream,
@@ -194,19 +202,23 @@ class Progress:
         eta = tqdm.format_interval((self.total - self.done) / rate) if rate else "?"
         return f"{text}, ETA {eta}"
 
-    def line(self, text: str) -> None:
-        """A line that stays: on a terminal above the bar, elsewhere between the progress lines."""
+    def line(self, text: str, level: int = logging.INFO, about: Mapping[str, str] | None = None) -> None:
+        """A line that stays: on a terminal above the bar, elsewhere between the progress lines; as a log
+        record, at ``level`` with ``about`` as its fields."""
         if self._bar is not None:
             self._bar.write(text, file=self.stream)
         else:
-            self._write(text)
+            self._write(text, level, about)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, level: int = logging.INFO, about: Mapping[str, str] | None = None) -> None:
+        if self.stream is None:
+            log.log(level, "%s", text, extra=about)
+            return
         self.stream.write(text + "\n")
         self.stream.flush()
 
@@ -257,12 +269,13 @@ async def backfill_reports(
     start: datetime,
     end: datetime,
     length: float,
-    progress_stream: TextIO = sys.stderr,
+    progress_stream: TextIO | None = sys.stderr,
     addresses: Mapping[tuple[str, str], str] | None = None,
 ) -> BackfillResult:
     """Fetch and write every missing interval of ``datasets`` in ``[start, end)``; ``end`` must not be in
     the future (an open interval's numbers would still change). ``addresses`` ((target, server id) ->
-    the server's base URL, without credentials) only names servers in the failure lines."""
+    the server's base URL, without credentials) only names servers in the failure lines. Progress and
+    failures go to ``progress_stream``, or as log records when it is None."""
     fetchers = report_fetchers(source)
     await asyncio.to_thread(store.remove_leftovers)
     plan, shapes = await asyncio.to_thread(_plan, store, snapshot, datasets, start, end, length)
@@ -284,6 +297,10 @@ async def backfill_reports(
         )
         server = f"server {planned.server_id}" + (f" ({about})" if about else "")
         return printable(f"target {planned.target}, {server}")
+
+    def about(planned: _Planned) -> dict[str, str]:
+        """The fields of a JSON log line about ``planned`` (eocexporter.logs)."""
+        return {"target": planned.target, "server_id": planned.server_id, "dataset": planned.dataset}
 
     def where(planned: _Planned) -> str:
         return f"{where_server(planned)}, {printable(planned.dataset)} {planned.interval.key()}"
@@ -315,19 +332,21 @@ async def backfill_reports(
                 result.unanswerable += 1
                 line = f"{where(planned)}: {printable(str(exc))}"
                 result.record(UNANSWERABLE, error_kind(str(exc)), line)
-                progress.line(f"backfill: {UNANSWERABLE}: {line}")
+                progress.line(f"backfill: {UNANSWERABLE}: {line}", logging.WARNING, about(planned))
             except (ReportUnavailable, StoreError) as exc:
                 result.failed += 1
                 kind = f"write: {exc.reason}" if isinstance(exc, StoreError) else str(exc)
                 line = f"{where(planned)}: {printable(str(exc))}"
                 result.record(FAILED, error_kind(kind), line)
-                progress.line(f"backfill: {FAILED}: {line}")
+                progress.line(f"backfill: {FAILED}: {line}", logging.WARNING, about(planned))
                 unanswered[key] = unanswered[key] + 1 if getattr(exc, "unanswered", False) else 0
                 if unanswered[key] == GIVE_UP_AFTER and left[key]:
                     progress.line(
                         f"backfill: giving up on {where_server(planned)}: no answer to {GIVE_UP_AFTER} "
                         f"{dataset} intervals in a row; its {left[key]} later ones are not asked (run "
-                        "backfill again once it answers)"
+                        "backfill again once it answers)",
+                        logging.WARNING,
+                        about(planned),
                     )
             progress.advance()
     return result
