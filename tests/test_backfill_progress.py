@@ -272,10 +272,9 @@ async def test_exit_2_for_a_wrong_request_or_configuration_1_when_discovery_fail
     assert "target shop: discovery" in unreachable[2].decode()
 
 
-async def test_exit_1_when_intervals_failed_then_0_once_a_second_run_fetched_them(
-    sim, clock, tmp_path: Path
-) -> None:
-    # The command runs in its own process on the real clock: the simulator follows it.
+def backfill_command(sim, clock, tmp_path: Path) -> tuple[str, ...]:
+    """``backfill`` of the hour that ended an hour ago, as the command in its own process runs it: on the
+    real clock, which the simulator then follows."""
     real_now = datetime.now(UTC)
     clock.set(real_now)
     start = real_now.replace(minute=real_now.minute // 15 * 15, second=0, microsecond=0) - timedelta(hours=2)
@@ -286,8 +285,14 @@ async def test_exit_1_when_intervals_failed_then_0_once_a_second_run_fetched_the
         f"parquet: {{root: '{tmp_path / 'parquet'}'}}\n",
         encoding="utf-8",
     )
-    args = ("backfill", "--config", str(config), "--from", start.isoformat())
-    args += ("--to", (start + timedelta(hours=1)).isoformat())
+    window = ("--from", start.isoformat(), "--to", (start + timedelta(hours=1)).isoformat())
+    return ("backfill", "--config", str(config), *window)
+
+
+async def test_exit_1_when_intervals_failed_then_0_once_a_second_run_fetched_them(
+    sim, clock, tmp_path: Path
+) -> None:
+    args = backfill_command(sim, clock, tmp_path)
     sim.faults.set_error_rate(OBJECT_REPORT, 1.0, 500)
     code, _, stderr = await run_cli(*args)
     text = stderr.decode()
@@ -307,21 +312,8 @@ async def test_under_json_logs_every_line_is_a_record_and_failures_say_what_they
     sim, clock, tmp_path: Path
 ) -> None:
     # A backfill Job feeding a log pipeline: progress, failure lines and the summary are JSON records too.
-    real_now = datetime.now(UTC)
-    clock.set(real_now)
-    start = real_now.replace(minute=real_now.minute // 15 * 15, second=0, microsecond=0) - timedelta(hours=2)
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"targets:\n- {{name: shop, url: '{sim.main_url}', username: {MONITOR.login}, "
-        f"password: '{MONITOR.password}', timezone: Europe/Moscow, retries: 0}}\n"
-        f"parquet: {{root: '{tmp_path / 'parquet'}'}}\n",
-        encoding="utf-8",
-    )
     sim.faults.set_error_rate(OBJECT_REPORT, 1.0, 500)
-    code, _, stderr = await run_cli(
-        *("backfill", "--config", str(config), "--log-format", "json"),
-        *("--from", start.isoformat(), "--to", (start + timedelta(hours=1)).isoformat()),
-    )
+    code, _, stderr = await run_cli(*backfill_command(sim, clock, tmp_path), "--log-format", "json")
     lines = stderr.decode().splitlines()
     assert code == 1, lines
     records = [json.loads(line) for line in lines]  # every line, or this raises
